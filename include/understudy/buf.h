@@ -1,0 +1,33 @@
+/* Growable byte/string buffer. The buffer owns its memory; buf_steal hands it
+ * to the caller, after which the buffer is empty again. data is always
+ * NUL-terminated so it can be used as a C string when it holds text. */
+#ifndef UNDERSTUDY_BUF_H
+#define UNDERSTUDY_BUF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+#define BUF_INIT { NULL, 0, 0 }
+
+void	 buf_init(struct buf *);
+void	 buf_free(struct buf *);
+void	 buf_reset(struct buf *);
+int	 buf_reserve(struct buf *, size_t extra);
+int	 buf_append(struct buf *, const void *, size_t);
+int	 buf_puts(struct buf *, const char *);
+int	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 buf_vprintf(struct buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+/* Appends s with XML special characters escaped. */
+int	 buf_xml_escape(struct buf *, const char *s);
+const char *buf_str(const struct buf *);
+char	*buf_steal(struct buf *);
+
+#endif

@@ -1,0 +1,157 @@
+/* The OCF core: one declaration per agent (a parameter table and an action
+ * table) drives the meta-data XML, parameter parsing and validation, action
+ * dispatch and the legacy Heartbeat v1 face. */
+#ifndef UNDERSTUDY_OCF_H
+#define UNDERSTUDY_OCF_H
+
+#include <stddef.h>
+#include "buf.h"
+
+/* The OCF result codes (resource-agents' OCF dev guide, Pacemaker's
+ * enum ocf_exitcode). Never return a bare number from an agent. */
+enum ocf_exitcode {
+	OCF_SUCCESS		= 0,
+	OCF_ERR_GENERIC		= 1,
+	OCF_ERR_ARGS		= 2,
+	OCF_ERR_UNIMPLEMENTED	= 3,
+	OCF_ERR_PERM		= 4,
+	OCF_ERR_INSTALLED	= 5,
+	OCF_ERR_CONFIGURED	= 6,
+	OCF_NOT_RUNNING		= 7,
+	OCF_RUNNING_PROMOTED	= 8,
+	OCF_FAILED_PROMOTED	= 9
+};
+
+enum ocf_type {
+	OCF_STRING,
+	OCF_INTEGER,
+	OCF_BOOLEAN
+};
+
+#define OCF_P_REQUIRED		0x01
+#define OCF_P_UNIQUE		0x02
+#define OCF_P_POSITIONAL	0x04	/* filled by legacy Heartbeat args, in table order */
+#define OCF_P_SECRET		0x08	/* value never logged */
+
+/* Checks one (non-empty) value. Returns OCF_SUCCESS, or the code that tells
+ * the truth (ERR_CONFIGURED for a bad value, ERR_INSTALLED for something
+ * missing on this node) with a reason in why. */
+typedef enum ocf_exitcode (*ocf_validator)(const char *value, char *why, size_t whylen);
+
+struct ocf_param {
+	const char	*name;
+	enum ocf_type	 type;
+	unsigned	 flags;
+	const char	*dflt;		/* NULL: no default */
+	long		 min, max;	/* integers: accepted range when min < max */
+	ocf_validator	 validate;	/* NULL: type check only */
+	const char	*shortdesc;
+	const char	*longdesc;
+};
+
+struct ocf_rsc;
+typedef enum ocf_exitcode (*ocf_handler)(struct ocf_rsc *);
+
+struct ocf_action {
+	const char	*name;
+	ocf_handler	 fn;
+	unsigned	 timeout_s;
+	unsigned	 interval_s;	/* 0: not shown */
+	const char	*role;		/* "Promoted", "Unpromoted" or NULL */
+	unsigned	 depth;
+};
+
+struct ocf_agent {
+	const char		*name;
+	const char		*version;
+	const char		*shortdesc;
+	const char		*longdesc;
+	const struct ocf_param	*params;	/* ends with { NULL } */
+	const struct ocf_action	*actions;	/* ends with { NULL }; meta-data,
+						 * validate-all and usage are the core's */
+	/* Cross-parameter checks after every parameter passed its own;
+	 * writes the reason into why, the core reports it. */
+	enum ocf_exitcode	(*validate)(struct ocf_rsc *, char *why, size_t whylen);
+	/* Runs before every action but meta-data/usage: allocate r->priv. */
+	void			(*setup)(struct ocf_rsc *);
+	void			(*teardown)(struct ocf_rsc *);
+};
+
+union ocf_value {
+	const char	*s;
+	long		 i;
+	int		 b;
+};
+
+struct ocf_rsc {
+	const struct ocf_agent	*agent;
+	const char		*action;
+	char			 instance[128];	/* OCF_RESOURCE_INSTANCE, e.g. "db:1" */
+	char			 base[128];	/* instance without the clone suffix */
+	int			 clone;		/* clone number, -1 when not a clone */
+	long			 interval_ms;	/* OCF_RESKEY_CRM_meta_interval */
+	int			 legacy;	/* invoked the Heartbeat v1 way */
+	size_t			 nparams;
+	const char		**raw;		/* value as given (or default), NULL if unset */
+	union ocf_value		*val;		/* typed value */
+	void			*priv;
+};
+
+/* Where parameter values come from: OCF_RESKEY_* or a legacy config. */
+typedef const char *(*ocf_lookup_fn)(void *ctx, const char *name);
+
+int	 ocf_main(const struct ocf_agent *, int argc, char **argv);
+
+void	 ocf_meta_data(const struct ocf_agent *, struct buf *);
+const char *ocf_exitcode_name(enum ocf_exitcode);
+
+/* Parses and validates every parameter; on failure writes the reason. */
+enum ocf_exitcode ocf_params_load(struct ocf_rsc *, ocf_lookup_fn, void *ctx,
+	    char *why, size_t whylen);
+void	 ocf_rsc_init(struct ocf_rsc *, const struct ocf_agent *, const char *action);
+void	 ocf_rsc_free(struct ocf_rsc *);
+int	 ocf_param_index(const struct ocf_agent *, const char *name);
+
+const char *ocf_str(const struct ocf_rsc *, int idx);	/* "" when unset */
+long	 ocf_int(const struct ocf_rsc *, int idx);
+int	 ocf_bool(const struct ocf_rsc *, int idx);
+int	 ocf_is_set(const struct ocf_rsc *, int idx);
+int	 ocf_is_probe(const struct ocf_rsc *);
+
+int	 ocf_parse_bool(const char *, int *out);
+int	 ocf_parse_long(const char *, long *out);
+
+/* Logs the reason, prints "ocf-exit-reason:<reason>" on stderr, returns rc. */
+enum ocf_exitcode ocf_fail(enum ocf_exitcode rc, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Notify support. Pacemaker passes lists as space-separated words, and an
+ * empty list as a single space. */
+struct ocf_list {
+	char	**v;
+	size_t	  n;
+};
+int	 ocf_list_parse(const char *s, struct ocf_list *);
+void	 ocf_list_free(struct ocf_list *);
+int	 ocf_list_has(const struct ocf_list *, const char *word);
+/* Reads OCF_RESKEY_CRM_meta_notify_<what>, e.g. "promote_uname". */
+int	 ocf_notify_list(const char *what, struct ocf_list *);
+const char *ocf_notify_type(void);		/* "pre", "post" or NULL */
+const char *ocf_notify_operation(void);		/* "start", "promote", … or NULL */
+
+/* Node attributes and promotion scores, through Pacemaker's own tools. */
+enum ocf_exitcode ocf_attr_set(const char *name, const char *value);
+enum ocf_exitcode ocf_attr_get(const char *name, char *out, size_t outlen);
+enum ocf_exitcode ocf_attr_delete(const char *name);
+enum ocf_exitcode ocf_promotion_set(const struct ocf_rsc *, long score);
+enum ocf_exitcode ocf_promotion_delete(const struct ocf_rsc *);
+
+/* Stock validators. */
+enum ocf_exitcode ocf_v_abs_path(const char *, char *, size_t);
+enum ocf_exitcode ocf_v_dir(const char *, char *, size_t);
+enum ocf_exitcode ocf_v_program(const char *, char *, size_t);
+enum ocf_exitcode ocf_v_user(const char *, char *, size_t);
+enum ocf_exitcode ocf_v_nodes(const char *, char *, size_t);
+enum ocf_exitcode ocf_v_readable(const char *, char *, size_t);
+
+#endif

@@ -1,0 +1,92 @@
+/* Node attributes and promotion scores through attrd_updater and
+ * crm_attribute: those tools are Pacemaker's stable interface, the C API
+ * of pacemaker-attrd is not. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "understudy/log.h"
+#include "understudy/ocf.h"
+#include "understudy/run.h"
+
+#define ATTR_TIMEOUT_MS	10000
+
+static enum ocf_exitcode
+attr_run(const char *const *argv, struct buf *out)
+{
+	struct run_cmd cmd = { .argv = argv, .timeout_ms = ATTR_TIMEOUT_MS, .out = out };
+	struct run_result res;
+	struct buf err = BUF_INIT;
+	char what[128];
+
+	cmd.err = &err;
+	run(&cmd, &res);
+	if (res.status == RUN_EXITED && res.exit_code == 0) {
+		buf_free(&err);
+		return OCF_SUCCESS;
+	}
+	log_warn("%s: %s: %s", argv[0], run_describe(&res, what, sizeof(what)), buf_str(&err));
+	buf_free(&err);
+	return res.status == RUN_NOT_FOUND ? OCF_ERR_INSTALLED : OCF_ERR_GENERIC;
+}
+
+enum ocf_exitcode
+ocf_attr_set(const char *name, const char *value)
+{
+	const char *argv[] = { "attrd_updater", "-n", name, "-U", value, NULL };
+
+	return attr_run(argv, NULL);
+}
+
+enum ocf_exitcode
+ocf_attr_delete(const char *name)
+{
+	const char *argv[] = { "attrd_updater", "-n", name, "-D", NULL };
+
+	return attr_run(argv, NULL);
+}
+
+enum ocf_exitcode
+ocf_attr_get(const char *name, char *out, size_t outlen)
+{
+	const char *argv[] = { "attrd_updater", "-n", name, "-Q", NULL };
+	struct buf b = BUF_INIT;
+	enum ocf_exitcode rc;
+	const char *v;
+
+	if ((rc = attr_run(argv, &b)) == OCF_SUCCESS) {
+		/* name="x" host="h" value="v" */
+		if ((v = strstr(buf_str(&b), "value=\"")) == NULL) {
+			rc = OCF_ERR_GENERIC;
+		} else {
+			v += 7;
+			snprintf(out, outlen, "%.*s", (int)strcspn(v, "\""), v);
+		}
+	}
+	buf_free(&b);
+	return rc;
+}
+
+enum ocf_exitcode
+ocf_promotion_set(const struct ocf_rsc *r, long score)
+{
+	char opt[160], val[32];
+	const char *argv[] = { "crm_attribute", opt, "--lifetime", "reboot",
+	    "--update", val, NULL };
+
+	snprintf(opt, sizeof(opt), "--promotion=%s", r->base);
+	snprintf(val, sizeof(val), "%ld", score);
+	return attr_run(argv, NULL);
+}
+
+enum ocf_exitcode
+ocf_promotion_delete(const struct ocf_rsc *r)
+{
+	char opt[160];
+	const char *argv[] = { "crm_attribute", opt, "--lifetime", "reboot",
+	    "--delete", NULL };
+
+	snprintf(opt, sizeof(opt), "--promotion=%s", r->base);
+	return attr_run(argv, NULL);
+}
