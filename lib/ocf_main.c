@@ -165,8 +165,8 @@ find_action(const struct ocf_agent *a, const char *name)
 	return NULL;
 }
 
-static void
-set_instance(struct ocf_rsc *r)
+void
+ocf_rsc_from_env(struct ocf_rsc *r)
 {
 	const char *inst = getenv("OCF_RESOURCE_INSTANCE");
 	const char *iv = getenv("OCF_RESKEY_CRM_meta_interval");
@@ -175,6 +175,7 @@ set_instance(struct ocf_rsc *r)
 
 	snprintf(r->instance, sizeof(r->instance), "%s", inst && *inst ? inst : r->agent->name);
 	snprintf(r->base, sizeof(r->base), "%s", r->instance);
+	r->clone = -1;
 	/* "db:1" is clone instance 1 of resource "db". */
 	if ((colon = strrchr(r->base, ':')) != NULL && ocf_parse_long(colon + 1, &v) == 0 && v >= 0) {
 		*colon = '\0';
@@ -275,7 +276,7 @@ ocf_main(const struct ocf_agent *a, int argc, char **argv)
 	}
 	ocf_rsc_init(&r, a, strcmp(verb, "status") == 0 && legacy ? "monitor" : verb);
 	r.legacy = legacy;
-	set_instance(&r);
+	ocf_rsc_from_env(&r);
 	log_init(r.instance, 1, dbg && strcmp(dbg, "1") == 0);
 	if (!legacy && argc > 2) {
 		rc = ocf_fail(OCF_ERR_ARGS, "unexpected argument \"%s\"", argv[2]);

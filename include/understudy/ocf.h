@@ -110,6 +110,8 @@ enum ocf_exitcode ocf_params_load(struct ocf_rsc *, ocf_lookup_fn, void *ctx,
 	    char *why, size_t whylen);
 void	 ocf_rsc_init(struct ocf_rsc *, const struct ocf_agent *, const char *action);
 void	 ocf_rsc_free(struct ocf_rsc *);
+/* Instance, clone number and interval from Pacemaker's environment. */
+void	 ocf_rsc_from_env(struct ocf_rsc *);
 int	 ocf_param_index(const struct ocf_agent *, const char *name);
 
 const char *ocf_str(const struct ocf_rsc *, int idx);	/* "" when unset */

@@ -1,2 +1,98 @@
-#include <check.h>
-int main(void){return 0;}
+#include "config.h"
+
+#include <string.h>
+
+#include "understudy/buf.h"
+#include "check_main.h"
+
+START_TEST(grows_and_terminates)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_str_eq(buf_str(&b), "");
+	for (int i = 0; i < 10000; i++)
+		ck_assert_int_eq(buf_append(&b, "x", 1), 0);
+	ck_assert_uint_eq(b.len, 10000);
+	ck_assert_int_eq(b.data[b.len], '\0');
+	buf_free(&b);
+	ck_assert_ptr_null(b.data);
+}
+END_TEST
+
+START_TEST(printf_and_reset)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s=%d", "a", 42);
+	buf_printf(&b, " %s", "tail");
+	ck_assert_str_eq(buf_str(&b), "a=42 tail");
+	buf_reset(&b);
+	ck_assert_str_eq(buf_str(&b), "");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(binary_data)
+{
+	struct buf b = BUF_INIT;
+
+	buf_append(&b, "a\0b", 3);
+	ck_assert_uint_eq(b.len, 3);
+	ck_assert_int_eq(memcmp(b.data, "a\0b", 3), 0);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(xml_escape)
+{
+	struct buf b = BUF_INIT;
+
+	buf_xml_escape(&b, "<a href=\"x\">&'</a>");
+	ck_assert_str_eq(buf_str(&b), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(steal_leaves_empty)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+
+	s = buf_steal(&b);
+	ck_assert_str_eq(s, "");
+	free(s);
+	buf_puts(&b, "owned");
+	s = buf_steal(&b);
+	ck_assert_str_eq(s, "owned");
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_ptr_null(b.data);
+	free(s);
+}
+END_TEST
+
+START_TEST(reserve_overflow_refused)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "abc");
+	ck_assert_int_eq(buf_reserve(&b, (size_t)-2), -1);
+	ck_assert_str_eq(buf_str(&b), "abc");
+	buf_free(&b);
+}
+END_TEST
+
+Suite *
+suite(void)
+{
+	Suite *s = suite_create("buf");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, grows_and_terminates);
+	tcase_add_test(tc, printf_and_reset);
+	tcase_add_test(tc, binary_data);
+	tcase_add_test(tc, xml_escape);
+	tcase_add_test(tc, steal_leaves_empty);
+	tcase_add_test(tc, reserve_overflow_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
