@@ -1,0 +1,357 @@
+# The test lab: start the real daemons (sshd, PostgreSQL 15, named, corosync,
+# Pacemaker) on loopback or in network namespaces this test creates, and
+# always clean them up. Sourced by tests/integration/test_*.sh.
+#
+# A test calls lab_init first; everything started afterwards is undone by
+# an EXIT trap, even when the test fails half-way. Every start waits for
+# readiness with a bound (wait_for), never a bare sleep.
+#
+# Exit codes of a test: 0 passed, 77 skipped (after `skip REASON`), else failed.
+
+set -u
+
+: "${TOP_BUILDDIR:?TOP_BUILDDIR must point at the build directory}"
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+LAB_CLEANUP=()
+
+log() { printf '%s %s\n' "$(date +%T.%N | cut -c1-12)" "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# lab_on_exit CMD...: run CMD at cleanup, newest first.
+lab_on_exit() {
+	local q
+	q=$(printf '%q ' "$@")
+	LAB_CLEANUP=("$q" "${LAB_CLEANUP[@]}")
+}
+
+lab_cleanup() {
+	local rc=$? c
+	trap - EXIT INT TERM
+	for c in "${LAB_CLEANUP[@]}"; do
+		eval "$c" >/dev/null 2>&1 || true
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${LAB_DIR:-}" ]; then
+		lab_dump_logs
+	fi
+	[ -n "${LAB_DIR:-}" ] && [ -z "${LAB_KEEP:-}" ] && rm -rf "$LAB_DIR"
+	exit "$rc"
+}
+
+lab_dump_logs() {
+	local f
+	for f in $(find "$LAB_DIR" -name '*.log' -size +0 2>/dev/null); do
+		echo "---- last lines of $f" >&2
+		tail -n 25 "$f" >&2
+	done
+}
+
+lab_init() {
+	[ "$(id -u)" -eq 0 ] || skip "the lab needs root (namespaces, daemons)"
+	LAB_DIR=$(mktemp -d /tmp/us-lab.XXXXXX)
+	chmod 755 "$LAB_DIR"
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# wait_for SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local limit=$1 what=$2 start
+	shift 2
+	start=$(date +%s%N)
+	until "$@" >/dev/null 2>&1; do
+		if [ $(( ($(date +%s%N) - start) / 1000000 )) -ge $((limit * 1000)) ]; then
+			fail "$what: not ready after ${limit}s"
+		fi
+		sleep 0.1
+	done
+}
+
+# A TCP port nobody listens on (in the current network namespace).
+free_port() {
+	local p
+	while :; do
+		p=$(shuf -i 20000-45000 -n 1)
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+need() {
+	local p
+	for p in "$@"; do
+		command -v "$p" >/dev/null 2>&1 || skip "$p is not installed"
+	done
+}
+
+# ---------------------------------------------------------------- sshd
+# start_sshd [USER]: sshd on 127.0.0.1:$SSHD_PORT accepting $SSH_KEY for USER
+# (default root). Sets SSHD_PORT SSH_USER SSH_KEY KNOWN_HOSTS SSHD_HOSTKEY.
+start_sshd() {
+	local d=$LAB_DIR/sshd
+	need sshd ssh-keygen
+	SSH_USER=${1:-root}
+	mkdir -p "$d" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" -C lab-host
+	ssh-keygen -q -t ed25519 -N '' -f "$d/client_key" -C lab-client
+	cp "$d/client_key.pub" "$d/authorized_keys"
+	SSHD_PORT=$(free_port)
+	cat >"$d/sshd_config" <<EOF
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $d/host_key
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel VERBOSE
+EOF
+	/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || fail "sshd did not start"
+	lab_on_exit sh -c "kill \$(cat '$d/sshd.pid')"
+	wait_for 10 "sshd" port_open 127.0.0.1 "$SSHD_PORT"
+	SSH_KEY=$d/client_key
+	SSHD_HOSTKEY=$d/host_key
+	KNOWN_HOSTS=$d/known_hosts
+	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$d/host_key.pub")" >"$KNOWN_HOSTS"
+	log "sshd on 127.0.0.1:$SSHD_PORT"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+# start_postgres NAME: a PostgreSQL 15 cluster run by user postgres, socket
+# and port in the lab. Sets PGDATA_<NAME> and exports PGHOST/PGPORT of it.
+start_postgres() {
+	local name=$1 d=$LAB_DIR/pg-$1 port
+	need "$PGBIN/initdb"
+	port=$(free_port)
+	mkdir -p "$d"
+	chown postgres: "$d"
+	runuser -u postgres -- "$PGBIN/initdb" -D "$d/data" -A trust --no-sync >"$d/initdb.log" 2>&1 ||
+		fail "initdb failed"
+	cat >>"$d/data/postgresql.conf" <<EOF
+listen_addresses = ''
+port = $port
+unix_socket_directories = '$d'
+wal_level = replica
+EOF
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" -w -t 30 start \
+		>/dev/null || fail "PostgreSQL $name did not start"
+	lab_on_exit runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d/data" -m immediate -w stop
+	wait_for 10 "PostgreSQL $name" "$PGBIN/pg_isready" -h "$d" -p "$port"
+	eval "PGDATA_$name=\$d/data"
+	export PGHOST=$d PGPORT=$port
+	log "PostgreSQL $name on $d port $port"
+}
+
+# ---------------------------------------------------------------- BIND
+# start_named: named on 127.0.0.1:$NAMED_PORT serving example.test, dynamic
+# updates allowed only with TSIG key $TSIG_KEY_FILE (name "lab-key").
+start_named() {
+	local d=$LAB_DIR/named
+	need named tsig-keygen dig
+	mkdir -p "$d"
+	NAMED_PORT=$(free_port)
+	tsig-keygen -a hmac-sha256 lab-key >"$d/lab-key.key"
+	TSIG_KEY_FILE=$d/lab-key.key
+	cat >"$d/example.test.zone" <<'EOF'
+$TTL 60
+@	IN SOA ns1.example.test. hostmaster.example.test. 1 60 60 600 60
+@	IN NS ns1.example.test.
+ns1	IN A 127.0.0.1
+www	IN A 192.0.2.1
+EOF
+	cat >"$d/named.conf" <<EOF
+include "$d/lab-key.key";
+options {
+	directory "$d";
+	pid-file "$d/named.pid";
+	session-keyfile "$d/session.key";
+	listen-on port $NAMED_PORT { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+};
+controls { };
+zone "example.test" {
+	type primary;
+	file "$d/example.test.zone";
+	update-policy { grant lab-key zonesub ANY; };
+};
+EOF
+	chown -R bind: "$d" 2>/dev/null || true
+	named -g -c "$d/named.conf" -u bind >"$d/named.log" 2>&1 &
+	lab_on_exit kill $!
+	wait_for 15 "named" dig +time=1 +tries=1 -p "$NAMED_PORT" @127.0.0.1 example.test SOA +norec +short
+	log "named on 127.0.0.1:$NAMED_PORT"
+}
+
+# ---------------------------------------------------------------- Cluster
+# cluster_up N: N nodes node1..nodeN, each in its own network, mount and
+# UTS namespace (10.99.0.i on a private bridge), running corosync and
+# Pacemaker. OCF agents from $LAB_DIR/ocf are visible to the nodes as
+# provider "understudy". Sets CLUSTER_N and NODE_PID_<i> (corosync's pid).
+CLUSTER_NS_PREFIX=
+cluster_up() {
+	local n=$1 i
+	need corosync pacemakerd crm_mon ip unshare nsenter
+	CLUSTER_N=$n
+	CLUSTER_NS_PREFIX=us$$-
+	mkdir -p "$LAB_DIR/ocf"
+	if [ ! -d /usr/lib/ocf/resource.d/understudy ]; then	# a mount point only
+		mkdir -p /usr/lib/ocf/resource.d/understudy
+		lab_on_exit rmdir /usr/lib/ocf/resource.d/understudy
+	fi
+	cluster_net "$n"
+	for i in $(seq 1 "$n"); do
+		cluster_node_start "$i"
+	done
+	cluster_wait_online "$n" 30
+}
+
+cluster_net() {
+	local n=$1 i br=${CLUSTER_NS_PREFIX}br
+	ip netns add "$br"
+	lab_on_exit ip netns del "$br"
+	ip -n "$br" link add br0 type bridge
+	ip -n "$br" link set br0 up
+	ip -n "$br" link set lo up
+	for i in $(seq 1 "$n"); do
+		ip netns add "${CLUSTER_NS_PREFIX}n$i"
+		lab_on_exit ip netns del "${CLUSTER_NS_PREFIX}n$i"
+		ip link add "usv$$-$i" netns "$br" type veth peer name eth0 netns "${CLUSTER_NS_PREFIX}n$i"
+		ip -n "$br" link set "usv$$-$i" master br0 up
+		ip -n "${CLUSTER_NS_PREFIX}n$i" addr add "10.99.0.$i/24" dev eth0
+		ip -n "${CLUSTER_NS_PREFIX}n$i" link set eth0 up
+		ip -n "${CLUSTER_NS_PREFIX}n$i" link set lo up
+	done
+}
+
+cluster_corosync_conf() {
+	local n=$1 d=$2 i
+	cat <<EOF
+totem {
+	version: 2
+	cluster_name: lab
+	transport: knet
+	crypto_cipher: none
+	crypto_hash: none
+	token: 1000
+}
+system {
+	state_dir: $d/corosync
+}
+logging {
+	to_logfile: yes
+	logfile: $d/corosync.log
+	to_syslog: no
+	to_stderr: no
+	timestamp: on
+}
+quorum {
+	provider: corosync_votequorum
+}
+nodelist {
+EOF
+	for i in $(seq 1 "$n"); do
+		printf '\tnode {\n\t\tname: node%d\n\t\tnodeid: %d\n\t\tring0_addr: 10.99.0.%d\n\t}\n' "$i" "$i" "$i"
+	done
+	echo "}"
+}
+
+cluster_cib() {
+	local f=$1
+	cibadmin --empty >"$f"
+	CIB_file=$f crm_attribute -t crm_config -n stonith-enabled -v false
+	CIB_file=$f crm_attribute -t crm_config -n dc-deadtime -v 2s
+	CIB_file=$f crm_attribute -t crm_config -n cluster-recheck-interval -v 1min
+	chown hacluster:haclient "$f"
+	chmod 600 "$f"
+}
+
+# Runs inside the node's fresh mount/UTS namespace, then becomes corosync.
+cluster_node_init() {
+	local i=$1 d=$2
+	hostname "node$i"
+	mount -t tmpfs tmpfs /run
+	mount -t tmpfs tmpfs /dev/shm
+	mkdir -p /run/crm /run/resource-agents /run/corosync-qdevice
+	chown hacluster:haclient /run/crm
+	chmod 750 /run/crm
+	mount --bind "$d/varlib" /var/lib/pacemaker
+	mount --bind "$LAB_DIR/ocf" /usr/lib/ocf/resource.d/understudy
+	exec corosync -f -c "$d/corosync.conf"
+}
+
+cluster_node_start() {
+	local i=$1 d=$LAB_DIR/node$1 pid sub
+	mkdir -p "$d/corosync" "$d/varlib"
+	for sub in cib pengine blackbox cores; do
+		mkdir -p "$d/varlib/$sub"
+	done
+	[ -f "$d/varlib/cib/cib.xml" ] || cluster_cib "$d/varlib/cib/cib.xml"
+	chown -R hacluster:haclient "$d/varlib"
+	cluster_corosync_conf "$CLUSTER_N" "$d" >"$d/corosync.conf"
+	ip netns exec "${CLUSTER_NS_PREFIX}n$i" unshare --mount --uts --propagation private \
+		bash -c "$(declare -f cluster_node_init); LAB_DIR=$LAB_DIR; cluster_node_init $i $d" \
+		>"$d/corosync.out" 2>&1 &
+	pid=$!
+	eval "NODE_PID_$i=$pid"
+	lab_on_exit cluster_node_kill "$i"
+	wait_for 10 "node$i corosync" node_exec "$i" corosync-quorumtool -s
+	node_exec "$i" env PCMK_logfile="$d/pacemaker.log" HA_debug=0 /usr/sbin/pacemakerd \
+		>"$d/pacemakerd.out" 2>&1 &
+}
+
+# node_exec I CMD...: run CMD inside node I's namespaces.
+node_exec() {
+	local i=$1 pid
+	shift
+	eval "pid=\${NODE_PID_$i:-}"
+	[ -n "$pid" ] || return 1
+	nsenter -t "$pid" -m -u -n "$@"
+}
+
+# Every process that lives in node I's mount namespace.
+node_pids() {
+	local i=$1 pid ns p
+	eval "pid=\${NODE_PID_$i:-}"
+	[ -n "$pid" ] || return 0
+	ns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null) || return 0
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"
+	done
+}
+
+# cluster_node_kill I: kill -9 corosync and Pacemaker of node I (a crash).
+cluster_node_kill() {
+	local i=$1 pids
+	pids=$(node_pids "$i")
+	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	eval "NODE_PID_$i="
+	return 0
+}
+
+cluster_online_count() {
+	local i=$1
+	node_exec "$i" crm_mon -1 --output-as=xml 2>/dev/null | grep -c 'online="true"'
+}
+
+cluster_wait_online() {
+	local n=$1 limit=$2
+	wait_for "$limit" "$n node(s) online" test "$(cluster_online_count 1)" -eq "$n"
+	log "cluster: $n node(s) online"
+}
+
+# Where resource $2 runs, as seen from node $1 (empty when stopped).
+cluster_where() {
+	node_exec "$1" crm_resource --locate -r "$2" -Q 2>/dev/null | head -n 1
+}
+
+# Install the test agent for the cluster nodes (bind-mounted, never on the host).
+lab_add_test_agent() {
+	cp "$TOP_BUILDDIR/tests/agent/usdummy" "$LAB_DIR/ocf/usdummy"
+}
