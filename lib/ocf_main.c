@@ -68,7 +68,9 @@ warn_unknown_env(const struct ocf_agent *a)
 		char name[256];
 		size_t n;
 
-		if (strncmp(*e, "OCF_RESKEY_", 11) != 0 || strncmp(*e + 11, "CRM_meta_", 9) == 0)
+		/* Pacemaker's own: CRM_meta_* and crm_feature_set. */
+		if (strncmp(*e, "OCF_RESKEY_", 11) != 0 || strncmp(*e + 11, "CRM_meta_", 9) == 0 ||
+		    strncmp(*e + 11, "crm_feature_set=", 16) == 0)
 			continue;
 		n = strcspn(*e + 11, "=");
 		if (n >= sizeof(name))

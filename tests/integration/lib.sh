@@ -50,6 +50,7 @@ lab_init() {
 	[ "$(id -u)" -eq 0 ] || skip "the lab needs root (namespaces, daemons)"
 	LAB_DIR=$(mktemp -d /tmp/us-lab.XXXXXX)
 	chmod 755 "$LAB_DIR"
+	mkdir -p "$LAB_DIR/ocf"
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM
 }
@@ -340,9 +341,11 @@ cluster_online_count() {
 	node_exec "$i" crm_mon -1 --output-as=xml 2>/dev/null | grep -c 'online="true"'
 }
 
+cluster_all_online() { [ "$(cluster_online_count 1)" -eq "$1" ]; }
+
 cluster_wait_online() {
 	local n=$1 limit=$2
-	wait_for "$limit" "$n node(s) online" test "$(cluster_online_count 1)" -eq "$n"
+	wait_for "$limit" "$n node(s) online" cluster_all_online "$n"
 	log "cluster: $n node(s) online"
 }
 
@@ -350,6 +353,10 @@ cluster_wait_online() {
 cluster_where() {
 	node_exec "$1" crm_resource --locate -r "$2" -Q 2>/dev/null | head -n 1
 }
+
+# runs_on VIEW RSC NODE: true when node VIEW sees RSC running on NODE
+# (NODE "" = stopped everywhere).
+runs_on() { [ "$(cluster_where "$1" "$2")" = "$3" ]; }
 
 # Install the test agent for the cluster nodes (bind-mounted, never on the host).
 lab_add_test_agent() {
