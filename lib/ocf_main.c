@@ -172,17 +172,21 @@ ocf_rsc_from_env(struct ocf_rsc *r)
 {
 	const char *inst = getenv("OCF_RESOURCE_INSTANCE");
 	const char *iv = getenv("OCF_RESKEY_CRM_meta_interval");
+	const char *cl = getenv("OCF_RESKEY_CRM_meta_clone");
 	char *colon;
 	long v;
 
 	snprintf(r->instance, sizeof(r->instance), "%s", inst && *inst ? inst : r->agent->name);
 	snprintf(r->base, sizeof(r->base), "%s", r->instance);
 	r->clone = -1;
-	/* "db:1" is clone instance 1 of resource "db". */
+	/* A unique clone's instance is "db:1"; an anonymous clone's is plain
+	 * "db", and only CRM_meta_clone tells that it is a clone at all. */
 	if ((colon = strrchr(r->base, ':')) != NULL && ocf_parse_long(colon + 1, &v) == 0 && v >= 0) {
 		*colon = '\0';
 		r->clone = (int)v;
 	}
+	if (cl && ocf_parse_long(cl, &v) == 0 && v >= 0)
+		r->clone = (int)v;
 	r->interval_ms = iv && ocf_parse_long(iv, &v) == 0 ? v : 0;
 }
 

@@ -302,7 +302,7 @@ cluster_node_start() {
 	pid=$!
 	eval "NODE_PID_$i=$pid"
 	lab_on_exit cluster_node_kill "$i"
-	wait_for 10 "node$i corosync" node_exec "$i" corosync-quorumtool -s
+	wait_for 10 "node$i corosync" node_exec "$i" corosync-cmapctl -g totem.cluster_name
 	node_exec "$i" env PCMK_logfile="$d/pacemaker.log" HA_debug=0 /usr/sbin/pacemakerd \
 		>"$d/pacemakerd.out" 2>&1 &
 }

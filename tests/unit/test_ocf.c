@@ -238,6 +238,12 @@ START_TEST(clone_instance)
 	ck_assert_str_eq(r.base, "web-ip");
 	ck_assert_int_eq(r.clone, -1);
 	ck_assert(!ocf_is_probe(&r));
+	setenv("OCF_RESOURCE_INSTANCE", "anon", 1);
+	setenv("OCF_RESKEY_CRM_meta_clone", "2", 1);
+	ocf_rsc_from_env(&r);
+	ck_assert_str_eq(r.base, "anon");
+	ck_assert_int_eq(r.clone, 2);
+	unsetenv("OCF_RESKEY_CRM_meta_clone");
 	unsetenv("OCF_RESOURCE_INSTANCE");
 	unsetenv("OCF_RESKEY_CRM_meta_interval");
 	ocf_rsc_free(&r);
