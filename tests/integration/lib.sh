@@ -362,3 +362,79 @@ runs_on() { [ "$(cluster_where "$1" "$2")" = "$3" ]; }
 lab_add_test_agent() {
 	cp "$TOP_BUILDDIR/tests/agent/usdummy" "$LAB_DIR/ocf/usdummy"
 }
+
+# ---------------------------------------------------------------- DNS world
+# start_dns_world: a network namespace with only lo (127.0.0.1-4) and one
+# named on port 53 that plays a fake root "." (127.0.0.1), the TLD "test."
+# (127.0.0.2) and the zone example.test (127.0.0.3, .4), so zonemaster-cli
+# can run without the Internet. Sets DNS_NS and DNS_HINTS; run programs
+# in it with dns_exec.
+start_dns_world() {
+	local d=$LAB_DIR/dns
+	need named ip unshare
+	mkdir -p "$d"
+	DNS_NS=us$$-dns
+	ip netns add "$DNS_NS"
+	lab_on_exit ip netns del "$DNS_NS"
+	ip -n "$DNS_NS" link set lo up
+	for i in 2 3 4; do ip -n "$DNS_NS" addr add "127.0.0.$i/8" dev lo; done
+	cat >"$d/root.zone" <<'EOF'
+$TTL 3600
+.	IN SOA a.root-servers.net. hostmaster.root-servers.net. 1 3600 600 86400 3600
+.	IN NS a.root-servers.net.
+a.root-servers.net.	IN A 127.0.0.1
+test.	IN NS ns.nic.test.
+ns.nic.test.	IN A 127.0.0.2
+EOF
+	cat >"$d/test.zone" <<'EOF'
+$TTL 3600
+test.	IN SOA ns.nic.test. hostmaster.nic.test. 1 3600 600 86400 3600
+test.	IN NS ns.nic.test.
+ns.nic.test.	IN A 127.0.0.2
+example.test.	IN NS ns1.example.test.
+example.test.	IN NS ns2.example.test.
+ns1.example.test.	IN A 127.0.0.3
+ns2.example.test.	IN A 127.0.0.4
+EOF
+	cat >"$d/example.test.zone" <<'EOF'
+$TTL 3600
+@	IN SOA ns1.example.test. hostmaster.example.test. 2026112201 3600 600 1209600 3600
+@	IN NS ns1.example.test.
+@	IN NS ns2.example.test.
+ns1	IN A 127.0.0.3
+ns2	IN A 127.0.0.4
+www	IN A 127.0.0.3
+@	IN MX 10 mail.example.test.
+mail	IN A 127.0.0.4
+EOF
+	cat >"$d/named.conf" <<EOF
+options {
+	directory "$d";
+	pid-file "$d/named.pid";
+	session-keyfile "$d/session.key";
+	listen-on port 53 { 127.0.0.1; 127.0.0.2; 127.0.0.3; 127.0.0.4; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+};
+controls { };
+view root { match-destinations { 127.0.0.1; }; zone "." { type primary; file "$d/root.zone"; }; };
+view tld { match-destinations { 127.0.0.2; }; zone "test" { type primary; file "$d/test.zone"; }; };
+view example { match-destinations { 127.0.0.3; 127.0.0.4; };
+	zone "example.test" { type primary; file "$d/example.test.zone"; }; };
+EOF
+	printf '. 3600000 IN NS a.root-servers.net.\na.root-servers.net. 3600000 IN A 127.0.0.1\n' >"$d/hints"
+	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
+	chown -R bind: "$d" 2>/dev/null || true
+	ip netns exec "$DNS_NS" named -g -c "$d/named.conf" -u bind >"$d/named.log" 2>&1 &
+	lab_on_exit kill $!
+	DNS_HINTS=$d/hints
+	wait_for 15 "DNS world" dns_exec dig +time=1 +tries=1 @127.0.0.3 example.test SOA +short
+	log "DNS world up in namespace $DNS_NS"
+}
+
+# dns_exec CMD...: run CMD inside the DNS world with its resolv.conf.
+dns_exec() {
+	ip netns exec "$DNS_NS" unshare --mount --propagation private \
+		sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$LAB_DIR/dns/resolv.conf" "$@"
+}
