@@ -300,6 +300,7 @@ cluster_node_start() {
 		bash -c "$(declare -f cluster_node_init); LAB_DIR=$LAB_DIR; cluster_node_init $i $d" \
 		>"$d/corosync.out" 2>&1 &
 	pid=$!
+	disown "$pid"	# a crash test kills it: no job-control chatter
 	eval "NODE_PID_$i=$pid"
 	lab_on_exit cluster_node_kill "$i"
 	wait_for 10 "node$i corosync" node_exec "$i" corosync-cmapctl -g totem.cluster_name
