@@ -270,8 +270,11 @@ ocf_main(const struct ocf_agent *a, int argc, char **argv)
 		return OCF_ERR_ARGS;
 	}
 	verb = legacy ? argv[argc - 1] : argv[1];
-	if (strcmp(verb, "meta-data") == 0) {
-		ocf_meta_data(a, &b);
+	if (strcmp(verb, "meta-data") == 0 || strcmp(verb, "man-page") == 0) {
+		if (strcmp(verb, "meta-data") == 0)
+			ocf_meta_data(a, &b);
+		else
+			ocf_man_page(a, &b);
 		fputs(buf_str(&b), stdout);
 		buf_free(&b);
 		return OCF_SUCCESS;

@@ -78,3 +78,68 @@ ocf_meta_data(const struct ocf_agent *a, struct buf *b)
 	meta_action(b, "validate-all", 20, 0, NULL, 0);
 	buf_puts(b, "</actions>\n</resource-agent>\n");
 }
+
+/* troff: a backslash prints as \e, and a line must not start with . or '. */
+static void
+man_text(struct buf *b, const char *s)
+{
+	int bol = 1;
+
+	for (; *s; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			buf_puts(b, "\\&");
+		if (*s == '\\')
+			buf_puts(b, "\\e");
+		else if (*s == '-')
+			buf_puts(b, "\\-");
+		else
+			buf_append(b, s, 1);
+		bol = *s == '\n';
+	}
+}
+
+void
+ocf_man_page(const struct ocf_agent *a, struct buf *b)
+{
+	const struct ocf_param *p;
+	const struct ocf_action *ac;
+
+	buf_printf(b, ".TH OCF_UNDERSTUDY_%s 7 \"\" \"understudy %s\" \"OCF resource agents\"\n",
+	    a->name, a->version);
+	buf_puts(b, ".SH NAME\n");
+	man_text(b, a->name);
+	buf_puts(b, " \\- ");
+	man_text(b, a->shortdesc);
+	buf_puts(b, "\n.SH SYNOPSIS\n.B ");
+	man_text(b, a->name);
+	buf_puts(b, "\n.RB [ start | stop | monitor | meta\\-data | validate\\-all | ... ]\n");
+	buf_puts(b, ".SH DESCRIPTION\n");
+	man_text(b, a->longdesc ? a->longdesc : a->shortdesc);
+	buf_puts(b, "\n.SH PARAMETERS\n");
+	for (p = a->params; p->name; p++) {
+		buf_puts(b, ".TP\n.B ");
+		man_text(b, p->name);
+		if (p->flags & OCF_P_REQUIRED)
+			buf_puts(b, " (required)");
+		if (p->dflt) {
+			buf_puts(b, " (default: ");
+			man_text(b, p->dflt);
+			buf_puts(b, ")");
+		}
+		buf_puts(b, "\n");
+		man_text(b, p->longdesc ? p->longdesc : p->shortdesc);
+		buf_puts(b, "\n");
+	}
+	buf_puts(b, ".SH ACTIONS\n.nf\n");
+	for (ac = a->actions; ac->name; ac++) {
+		man_text(b, ac->name);
+		buf_printf(b, " timeout=%us", ac->timeout_s);
+		if (ac->interval_s)
+			buf_printf(b, " interval=%us", ac->interval_s);
+		if (ac->role)
+			buf_printf(b, " role=%s", ac->role);
+		buf_puts(b, "\n");
+	}
+	buf_puts(b, "meta\\-data\nvalidate\\-all\n.fi\n");
+	buf_printf(b, ".SH SEE ALSO\n.BR crm (8),\n.BR pcs (8),\n.BR ocf\\-tester (8)\n");
+}

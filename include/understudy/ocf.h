@@ -103,6 +103,8 @@ typedef const char *(*ocf_lookup_fn)(void *ctx, const char *name);
 int	 ocf_main(const struct ocf_agent *, int argc, char **argv);
 
 void	 ocf_meta_data(const struct ocf_agent *, struct buf *);
+/* The same tables as a man page (section 7); `AGENT man-page` prints it. */
+void	 ocf_man_page(const struct ocf_agent *, struct buf *);
 const char *ocf_exitcode_name(enum ocf_exitcode);
 
 /* Parses and validates every parameter; on failure writes the reason. */

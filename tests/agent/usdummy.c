@@ -98,10 +98,23 @@ pause_for(struct ocf_rsc *r)
 		sleep((unsigned)ocf_int(r, P_DELAY));
 }
 
+/* A node attribute "usdummy-<resource>" shows the lab that attributes
+ * reach the cluster; outside a cluster this only logs a warning. */
+static void
+publish(struct ocf_rsc *r, const char *what)
+{
+	char name[160];
+
+	snprintf(name, sizeof(name), "usdummy-%s", r->base);
+	if (getenv("OCF_RESKEY_CRM_meta_on_node") != NULL)
+		ocf_attr_set(name, what);
+}
+
 static enum ocf_exitcode
 dummy_start(struct ocf_rsc *r)
 {
 	char dir[4096], *slash;
+	enum ocf_exitcode rc;
 
 	if (dummy_monitor(r) != OCF_NOT_RUNNING)
 		return OCF_SUCCESS;
@@ -111,7 +124,9 @@ dummy_start(struct ocf_rsc *r)
 		mkdir(dir, 0755);
 	}
 	pause_for(r);
-	return write_state(r, "started");
+	if ((rc = write_state(r, "started")) == OCF_SUCCESS && r->clone < 0)
+		publish(r, "started");
+	return rc;
 }
 
 static enum ocf_exitcode

@@ -17,6 +17,11 @@ log "lab-dummy runs on node1"
 node_exec 1 test -f /run/resource-agents/usdummy-lab-dummy.state ||
 	fail "agent state file missing"
 
+# The agent published a node attribute through attrd_updater.
+attr_set() { node_exec 1 attrd_updater -Q -n usdummy-lab-dummy | grep -q 'value="started"'; }
+wait_for 10 "node attribute usdummy-lab-dummy" attr_set
+log "node attribute published"
+
 # Pacemaker's own validation path reaches our validate-all.
 out=$(node_exec 1 crm_resource --validate --class ocf --provider understudy --agent usdummy \
 	--option delay=soon 2>&1)

@@ -198,6 +198,19 @@ START_TEST(meta_data_valid_against_dtd)
 }
 END_TEST
 
+START_TEST(man_page_from_the_same_tables)
+{
+	struct buf b = BUF_INIT;
+
+	ocf_man_page(&agent, &b);
+	ck_assert_ptr_nonnull(strstr(buf_str(&b), ".TH OCF_UNDERSTUDY_testagent 7"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&b), ".B count (default: 5)"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&b), ".B name (required)"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&b), "monitor timeout=20s interval=11s role=Promoted"));
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(notify_lists)
 {
 	struct ocf_list l;
@@ -365,6 +378,7 @@ suite(void)
 	tcase_add_test(tc, secret_not_echoed);
 	tcase_add_test(tc, parse_helpers);
 	tcase_add_test(tc, meta_data_valid_against_dtd);
+	tcase_add_test(tc, man_page_from_the_same_tables);
 	tcase_add_test(tc, notify_lists);
 	tcase_add_test(tc, clone_instance);
 	tcase_add_test(tc, exit_code_names);
