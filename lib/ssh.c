@@ -33,6 +33,7 @@ struct ssh_session {
 	char		 where[300];	/* "[host]:port" for messages */
 	char		 fp[64];
 	char		 err[768];
+	enum ssh_err	 last;		/* what err describes */
 };
 
 static int ssh_lib_ready;
@@ -49,7 +50,7 @@ fail(struct ssh_session *s, enum ssh_err e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
-	return e;
+	return s->last = e;
 }
 
 static const char *
@@ -63,6 +64,28 @@ lib_error(struct ssh_session *s)
 	return msg ? msg : "unknown error";
 }
 
+/* Codes after which the transport cannot be trusted any more. */
+static int
+transport_broken(int code)
+{
+	switch (code) {
+	case LIBSSH2_ERROR_SOCKET_NONE:
+	case LIBSSH2_ERROR_BANNER_RECV:
+	case LIBSSH2_ERROR_BANNER_SEND:
+	case LIBSSH2_ERROR_INVALID_MAC:
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_DECRYPT:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_PROTO:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_BAD_SOCKET:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Maps a libssh2 failure: a broken transport means the next call must
  * reconnect, anything else is the peer's answer. */
 static enum ssh_err
@@ -73,8 +96,7 @@ lib_fail(struct ssh_session *s, const char *what)
 
 	if (code == LIBSSH2_ERROR_TIMEOUT)
 		e = SSH_E_TIMEOUT;
-	else if (code == LIBSSH2_ERROR_SOCKET_SEND || code == LIBSSH2_ERROR_SOCKET_RECV ||
-	    code == LIBSSH2_ERROR_SOCKET_DISCONNECT || code == LIBSSH2_ERROR_SOCKET_TIMEOUT)
+	else if (transport_broken(code))
 		e = SSH_E_PROTO;
 	fail(s, e, "%s: %s: %s", s->where, what, lib_error(s));
 	if (e == SSH_E_PROTO || e == SSH_E_TIMEOUT)
@@ -361,12 +383,24 @@ ssh_connect(struct ssh_session *s)
 	return SSH_OK;
 }
 
+/* The peer's end of the socket is closed (a killed sshd, a reboot): a
+ * keepalive write alone would still succeed into the socket buffer. */
+static int
+peer_gone(const struct ssh_session *s)
+{
+	struct pollfd pfd = { .fd = s->sock, .events = POLLIN | POLLRDHUP };
+
+	if (poll(&pfd, 1, 0) == -1)
+		return 1;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 enum ssh_err
 ssh_ensure(struct ssh_session *s)
 {
 	int next;
 
-	if (s->sess && libssh2_keepalive_send(s->sess, &next) == 0)
+	if (s->sess && !peer_gone(s) && libssh2_keepalive_send(s->sess, &next) == 0)
 		return SSH_OK;
 	if (s->sess)
 		log_info("%s: session lost, reconnecting", s->where);
@@ -472,6 +506,22 @@ exec_finish(struct ssh_session *s, LIBSSH2_CHANNEL *ch, int *exit_status, long d
 	return SSH_OK;
 }
 
+/* A session idle since its last use may have died under us; nothing has
+ * run yet when opening the channel fails, so one reconnect is safe. */
+static LIBSSH2_CHANNEL *
+open_channel(struct ssh_session *s)
+{
+	LIBSSH2_CHANNEL *ch;
+
+	if ((ch = libssh2_channel_open_session(s->sess)) != NULL)
+		return ch;
+	if (lib_fail(s, "open channel") != SSH_E_PROTO || ssh_connect(s) != SSH_OK)
+		return NULL;
+	if ((ch = libssh2_channel_open_session(s->sess)) == NULL)
+		lib_fail(s, "open channel");
+	return ch;
+}
+
 enum ssh_err
 ssh_exec(struct ssh_session *s, const char *const *argv, const void *input, size_t input_len,
     struct buf *out, struct buf *err, int *exit_status)
@@ -489,9 +539,9 @@ ssh_exec(struct ssh_session *s, const char *const *argv, const void *input, size
 			buf_free(&cmd);
 			return fail(s, SSH_E_LOCAL, "out of memory");
 		}
-	if ((ch = libssh2_channel_open_session(s->sess)) == NULL) {
+	if ((ch = open_channel(s)) == NULL) {
 		buf_free(&cmd);
-		return lib_fail(s, "open channel");
+		return s->last;
 	}
 	rc = libssh2_channel_exec(ch, buf_str(&cmd));
 	buf_free(&cmd);

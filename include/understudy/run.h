@@ -36,6 +36,8 @@ struct run_result {
 	long		elapsed_ms;
 };
 
+/* Ignores SIGPIPE in the caller for good: a child that exits before
+ * reading all its input must not kill us. */
 enum run_status run(const struct run_cmd *, struct run_result *);
 /* Resolves a program name via PATH into out (absolute); 0 on success. */
 int	 run_which(const char *prog, char *out, size_t outlen);

@@ -69,7 +69,30 @@ echo "$out" | grep -q "Connection refused" || fail "dead port: $out"
 [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 ] || fail "dead port took too long"
 log "dead port refused: $out"
 
-# Only the five good-key runs logged in: every refusal happened before auth.
-[ "$(grep -c 'Accepted publickey' "$LAB_DIR/sshd/sshd.log")" -eq 5 ] ||
+# A server that accepts TCP but never speaks SSH: the connect timeout ends it.
+mute=$(free_port)
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(60)' "$mute" &
+lab_on_exit kill $!
+wait_for 5 "mute listener" port_open 127.0.0.1 "$mute"
+start=$(date +%s%N)
+out=$("$USSH" -H 127.0.0.1 -p "$mute" -u root -i "$SSH_KEY" -k "$KNOWN_HOSTS" -t 1000 exec true 2>&1)
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" -eq 108 ] || fail "mute server: exit $rc: $out"
+[ "$ms" -lt 3000 ] || fail "mute server: gave up only after $ms ms"
+log "mute server: gave up after $ms ms: $out"
+
+# A broken session is noticed and re-established by ssh_ensure().
+ussh -i "$SSH_KEY" -k "$KNOWN_HOSTS" repeat 3 sh -c 'echo $PPID' >"$d/ppids" 2>"$d/repeat.err" &
+rp=$!
+wait_for 5 "first run" test -s "$d/ppids"
+pkill -KILL -f "sshd: $SSH_USER@notty" || fail "no session process to kill"
+wait "$rp" || fail "repeat after a broken session: $(cat "$d/repeat.err")"
+[ "$(sort -u "$d/ppids" | wc -l)" -ge 2 ] || fail "same session served all runs: $(cat "$d/ppids")"
+log "session re-established after kill: $(tr '\n' ' ' <"$d/ppids")"
+
+# Only the good-key runs logged in: every refusal happened before auth.
+[ "$(grep -c 'Accepted publickey' "$LAB_DIR/sshd/sshd.log")" -eq 7 ] ||
 	fail "unexpected number of accepted logins: $(grep -c 'Accepted publickey' "$LAB_DIR/sshd/sshd.log")"
 log "PASS"
