@@ -20,6 +20,7 @@
 #include <libssh2_sftp.h>
 
 #include "understudy/log.h"
+#include "understudy/net.h"
 #include "understudy/ssh.h"
 
 #define SSH_XFER_CHUNK	(1024 * 1024)	/* libssh2 pipelines the packets of one write */
@@ -188,58 +189,14 @@ ssh_fingerprint(const struct ssh_session *s)
 	return s->fp;
 }
 
-static int
-connect_one(const struct addrinfo *ai, int timeout_ms)
-{
-	struct pollfd pfd;
-	socklen_t len = sizeof(int);
-	int fd, soerr = 0, fl;
-
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) == -1)
-		return -1;
-	fl = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-		if (errno != EINPROGRESS)
-			goto bad;
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, timeout_ms) != 1) {
-			errno = ETIMEDOUT;
-			goto bad;
-		}
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1 || soerr) {
-			errno = soerr ? soerr : errno;
-			goto bad;
-		}
-	}
-	fcntl(fd, F_SETFL, fl);
-	return fd;
-bad:
-	soerr = errno;
-	close(fd);
-	errno = soerr;
-	return -1;
-}
-
 static enum ssh_err
 open_socket(struct ssh_session *s)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res, *ai;
-	char port[8];
-	int rc;
+	char why[200];
 
-	snprintf(port, sizeof(port), "%u", s->o.port);
-	if ((rc = getaddrinfo(s->host, port, &hints, &res)) != 0)
-		return fail(s, SSH_E_CONNECT, "%s: %s", s->where, gai_strerror(rc));
-	errno = 0;
-	for (ai = res; ai && s->sock == -1; ai = ai->ai_next)
-		s->sock = connect_one(ai, s->o.connect_timeout_ms);
-	rc = errno;
-	freeaddrinfo(res);
-	if (s->sock == -1)
-		return fail(s, SSH_E_CONNECT, "%s: connect: %s", s->where, strerror(rc));
+	if ((s->sock = net_connect(s->host, s->o.port, s->o.connect_timeout_ms, why,
+	    sizeof(why))) == -1)
+		return fail(s, SSH_E_CONNECT, "%s: %s", s->where, why);
 	return SSH_OK;
 }
 
