@@ -2,10 +2,14 @@
 #include "config.h"
 
 #include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "understudy/net.h"
 #include "dnsup.h"
 
 #define DNSUP_CAS_TRIES	8
@@ -21,6 +25,15 @@ dnsup_result_str(enum dnsup_result r)
 	return r <= DNSUP_LOCAL ? result_str[r] : "unknown";
 }
 
+/* ldns_pkt_rcode2str allocates; its table does not. */
+static const char *
+rcode_name(ldns_pkt_rcode rc)
+{
+	ldns_lookup_table *t = ldns_lookup_by_id(ldns_rcodes, (int)rc);
+
+	return t ? t->name : "unknown rcode";
+}
+
 static void
 where(const struct dnsup *u, char *out, size_t outlen)
 {
@@ -31,7 +44,7 @@ where(const struct dnsup *u, char *out, size_t outlen)
 /* A resolver aimed at exactly one server, over TCP (updates and whole
  * RRsets never truncate), with the key set so that ldns verifies answers. */
 static ldns_resolver *
-resolver_new(const struct dnsup *u, char *why, size_t whylen)
+resolver_new(const struct dnsup *u, int verify, char *why, size_t whylen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
 	struct addrinfo *ai;
@@ -62,7 +75,7 @@ resolver_new(const struct dnsup *u, char *why, size_t whylen)
 	ldns_resolver_set_recursive(r, false);
 	ldns_resolver_set_timeout(r, (struct timeval){ u->timeout_ms / 1000,
 	    (u->timeout_ms % 1000) * 1000 });
-	if (u->key) {
+	if (u->key && verify) {
 		ldns_resolver_set_tsig_keyname(r, u->key->name);
 		ldns_resolver_set_tsig_keydata(r, u->key->secret);
 		ldns_resolver_set_tsig_algorithm(r, u->key->algorithm);
@@ -82,6 +95,73 @@ tsig_error_name(uint16_t e)
 	}
 }
 
+/* Reads exactly n bytes before the deadline. */
+static int
+read_full(int fd, uint8_t *p, size_t n, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+
+	while (n > 0) {
+		if (poll(&pfd, 1, timeout_ms) != 1 || (r = read(fd, p, n)) <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* One DNS-over-TCP exchange without ldns' TSIG verification. */
+static ldns_pkt *
+raw_exchange(const struct dnsup *u, const ldns_pkt *pkt)
+{
+	uint8_t *wire = NULL, lenbuf[2], *ans = NULL;
+	size_t len;
+	ldns_pkt *a = NULL;
+	char why[128];
+	int fd;
+
+	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK || len > 65535)
+		goto out;
+	if ((fd = net_connect(u->server->addr, u->server->port ? u->server->port : 53,
+	    u->timeout_ms, why, sizeof(why))) == -1)
+		goto out;
+	lenbuf[0] = (uint8_t)(len >> 8);
+	lenbuf[1] = (uint8_t)len;
+	if (write(fd, lenbuf, 2) == 2 && write(fd, wire, len) == (ssize_t)len &&
+	    read_full(fd, lenbuf, 2, u->timeout_ms) == 0) {
+		len = (size_t)lenbuf[0] << 8 | lenbuf[1];
+		if ((ans = malloc(len ? len : 1)) != NULL &&
+		    read_full(fd, ans, len, u->timeout_ms) == 0)
+			ldns_wire2pkt(&a, ans, len);
+	}
+	close(fd);
+out:
+	free(wire);
+	free(ans);
+	return a;
+}
+
+/* When the answer fails TSIG verification ldns keeps it from us; asking
+ * again without verifying shows what the server said (BADSIG, BADKEY…),
+ * which is only ever used for the message. */
+static void
+explain_bogus(const struct dnsup *u, const ldns_pkt *pkt, const char *w, char *why, size_t whylen)
+{
+	ldns_pkt *a = raw_exchange(u, pkt);
+	ldns_rr *tsig;
+	uint16_t err = 0;
+
+	if (a) {
+		if ((tsig = ldns_pkt_tsig(a)) != NULL && ldns_rr_rd_count(tsig) > 5)
+			err = ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5));
+		snprintf(why, whylen, "server %s refused key %s: %s", w, u->key->name,
+		    err ? tsig_error_name(err) : rcode_name(ldns_pkt_get_rcode(a)));
+	} else
+		snprintf(why, whylen, "server %s: answer not signed by key %s", w, u->key->name);
+	ldns_pkt_free(a);
+}
+
 /* Sends pkt (signing it), fills *answer; maps every failure to a result
  * with a reason that names the server and, for TSIG, the key. */
 static enum dnsup_result
@@ -89,12 +169,11 @@ exchange(const struct dnsup *u, ldns_pkt *pkt, ldns_pkt **answer, char *why, siz
 {
 	ldns_resolver *r;
 	ldns_status st;
-	ldns_rr *tsig;
 	char w[300];
 
 	*answer = NULL;
 	where(u, w, sizeof(w));
-	if ((r = resolver_new(u, why, whylen)) == NULL)
+	if ((r = resolver_new(u, 1, why, whylen)) == NULL)
 		return DNSUP_LOCAL;
 	ldns_pkt_set_random_id(pkt);
 	if (u->key && ldns_pkt_tsig_sign(pkt, u->key->name, u->key->secret, 300,
@@ -105,23 +184,17 @@ exchange(const struct dnsup *u, ldns_pkt *pkt, ldns_pkt **answer, char *why, siz
 	}
 	st = ldns_resolver_send_pkt(answer, r, pkt);
 	ldns_resolver_deep_free(r);
-	if (*answer == NULL || (st != LDNS_STATUS_OK && st != LDNS_STATUS_CRYPTO_TSIG_BOGUS)) {
+	if (st == LDNS_STATUS_CRYPTO_TSIG_BOGUS && u->key) {
+		ldns_pkt_free(*answer);
+		*answer = NULL;
+		explain_bogus(u, pkt, w, why, whylen);
+		return DNSUP_AUTH;
+	}
+	if (*answer == NULL || st != LDNS_STATUS_OK) {
 		snprintf(why, whylen, "server %s: %s", w, ldns_get_errorstr_by_id(st));
 		ldns_pkt_free(*answer);
 		*answer = NULL;
 		return DNSUP_NETWORK;
-	}
-	tsig = ldns_pkt_tsig(*answer);
-	if (u->key && tsig && ldns_rr_rd_count(tsig) > 5 &&
-	    ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5)) != 0) {
-		snprintf(why, whylen, "server %s refused key %s: %s", w, u->key->name,
-		    tsig_error_name(ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5))));
-		return DNSUP_AUTH;
-	}
-	if (st == LDNS_STATUS_CRYPTO_TSIG_BOGUS) {
-		snprintf(why, whylen, "server %s: answer not signed by key %s (rcode %s)", w,
-		    u->key ? u->key->name : "-", ldns_pkt_rcode2str(ldns_pkt_get_rcode(*answer)));
-		return DNSUP_AUTH;
 	}
 	return DNSUP_OK;
 }
@@ -147,7 +220,7 @@ dnsup_query(const struct dnsup *u, const char *name, ldns_rr_type type, ldns_rr_
 	rc = ldns_pkt_get_rcode(a);
 	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
 		where(u, w, sizeof(w));
-		snprintf(why, whylen, "server %s: query %s: %s", w, name, ldns_pkt_rcode2str(rc));
+		snprintf(why, whylen, "server %s: query %s: %s", w, name, rcode_name(rc));
 		res = DNSUP_REJECTED;
 		goto out;
 	}
@@ -184,7 +257,7 @@ dnsup_send(const struct dnsup *u, const char *zone, const ldns_rr_list *prereq,
 	    (rc = ldns_pkt_get_rcode(a)) != LDNS_RCODE_NOERROR) {
 		where(u, w, sizeof(w));
 		snprintf(why, whylen, "server %s: update of zone %s: %s", w, zone,
-		    ldns_pkt_rcode2str(rc));
+		    rcode_name(rc));
 		res = rc == LDNS_RCODE_NXRRSET ? DNSUP_CONFLICT : DNSUP_REJECTED;
 	}
 	ldns_pkt_free(p);

@@ -192,7 +192,10 @@ key_name(struct lexer *lx, struct tsig_key *k, char *why, size_t whylen)
 		snprintf(why, whylen, "line %d: key name too long", lx->line);
 		return -1;
 	}
-	snprintf(k->name, sizeof(k->name), "%s%s", lx->tok, lx->tok[n - 1] == '.' ? "" : ".");
+	memcpy(k->name, lx->tok, n);
+	if (lx->tok[n - 1] != '.')
+		k->name[n++] = '.';
+	k->name[n] = '\0';
 	return 0;
 }
 

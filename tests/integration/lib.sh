@@ -149,15 +149,19 @@ EOF
 }
 
 # ---------------------------------------------------------------- BIND
-# start_named: named on 127.0.0.1:$NAMED_PORT serving example.test, dynamic
-# updates allowed only with TSIG key $TSIG_KEY_FILE (name "lab-key").
+# start_named [NAME]: a named on 127.0.0.1:$NAMED_PORT serving example.test
+# (www = 192.0.2.1), dynamic updates allowed only with the TSIG key
+# $TSIG_KEY_FILE ("lab-key", shared by every named of the test). Several
+# instances may run; each sets NAMED_PORT_<NAME> and NAMED_PID_<NAME>.
 start_named() {
-	local d=$LAB_DIR/named
+	local name=${1:-a} d=$LAB_DIR/named-${1:-a} port pid
 	need named tsig-keygen dig
 	mkdir -p "$d"
-	NAMED_PORT=$(free_port)
-	tsig-keygen -a hmac-sha256 lab-key >"$d/lab-key.key"
-	TSIG_KEY_FILE=$d/lab-key.key
+	port=$(free_port)
+	if [ -z "${TSIG_KEY_FILE:-}" ]; then
+		TSIG_KEY_FILE=$LAB_DIR/lab-key.key
+		tsig-keygen -a hmac-sha256 lab-key >"$TSIG_KEY_FILE"
+	fi
 	cat >"$d/example.test.zone" <<'EOF'
 $TTL 60
 @	IN SOA ns1.example.test. hostmaster.example.test. 1 60 60 600 60
@@ -166,12 +170,12 @@ ns1	IN A 127.0.0.1
 www	IN A 192.0.2.1
 EOF
 	cat >"$d/named.conf" <<EOF
-include "$d/lab-key.key";
+include "$TSIG_KEY_FILE";
 options {
 	directory "$d";
 	pid-file "$d/named.pid";
 	session-keyfile "$d/session.key";
-	listen-on port $NAMED_PORT { 127.0.0.1; };
+	listen-on port $port { 127.0.0.1; };
 	listen-on-v6 { none; };
 	recursion no;
 	dnssec-validation no;
@@ -184,10 +188,19 @@ zone "example.test" {
 };
 EOF
 	chown -R bind: "$d" 2>/dev/null || true
+	chmod 644 "$TSIG_KEY_FILE"
 	named -g -c "$d/named.conf" -u bind >"$d/named.log" 2>&1 &
-	lab_on_exit kill $!
-	wait_for 15 "named" dig +time=1 +tries=1 -p "$NAMED_PORT" @127.0.0.1 example.test SOA +norec +short
-	log "named on 127.0.0.1:$NAMED_PORT"
+	pid=$!
+	lab_on_exit kill "$pid"
+	eval "NAMED_PORT_$name=$port NAMED_PID_$name=$pid"
+	NAMED_PORT=$port
+	wait_for 15 "named $name" dig +time=1 +tries=1 -p "$port" @127.0.0.1 example.test SOA +norec +short
+	log "named $name on 127.0.0.1:$port"
+}
+
+# rrset PORT NAME: the sorted A records of NAME on the named at PORT, one line.
+rrset() {
+	dig +short +time=2 +tries=1 -p "$1" @127.0.0.1 "$2" A | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
 # ---------------------------------------------------------------- Cluster

@@ -1,0 +1,592 @@
+/* ocf:understudy:dnsrr — this node's A/AAAA record in a round-robin name,
+ * on every DNS server, for as long as the local service answers.
+ *
+ * start adds the record (RFC 2136, TSIG) on every server and confirms it by
+ * query; stop withdraws it; monitor runs the health check and, after `fall`
+ * consecutive failures, withdraws the record at once and reports an error,
+ * and after `rise` successes puts it back. A withdrawal never leaves fewer
+ * than `min_records` records (value-dependent prerequisite, retried).
+ * Decisions where the contract is silent:
+ *  - start with a failing service succeeds but holds the record out until
+ *    the check passes `rise` times (the seed's "keep it out until fixed");
+ *  - start succeeds when at least one server holds the record; monitor
+ *    repairs the others;
+ *  - stop never fails for DNS reasons (a failed stop means fencing, which
+ *    would not remove a record either); what it could not do is logged. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "understudy/log.h"
+#include "understudy/node.h"
+#include "understudy/ocf.h"
+#include "../helpers/dnsrr/check.h"
+#include "../helpers/dnsrr/dnsup.h"
+
+enum {
+	P_NAME, P_ADDRESS, P_ZONE, P_SERVERS, P_TTL, P_KEY, P_CHECK_HOST, P_CHECK_PORT,
+	P_CHECK_SEND, P_CHECK_EXPECT, P_CHECK_TIMEOUT, P_RISE, P_FALL, P_MIN_RECORDS
+};
+
+static enum ocf_exitcode v_dns_name(const char *, char *, size_t);
+static enum ocf_exitcode v_address(const char *, char *, size_t);
+static enum ocf_exitcode v_servers(const char *, char *, size_t);
+static enum ocf_exitcode v_key_file(const char *, char *, size_t);
+static enum ocf_exitcode v_printable(const char *, char *, size_t);
+
+static const struct ocf_param params[] = {
+	{ "name", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, v_dns_name,
+	  "Round-robin name", "The name whose A/AAAA RRset holds one record per healthy node, "
+	  "e.g. www.example.com." },
+	{ "address", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, v_address,
+	  "This node's address", "The address this node serves the name on: one IPv4 or IPv6 "
+	  "address (A or AAAA record), or, for a clone, a list \"node=address ...\" from "
+	  "which each node takes its own." },
+	{ "zone", OCF_STRING, 0, NULL, 0, 0, v_dns_name,
+	  "Zone", "The zone to update. Default: found by asking the first server for the SOA." },
+	{ "servers", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, v_servers,
+	  "DNS servers", "Every primary server that must carry the record, space-separated "
+	  "address[:port] (IPv6 as [address]:port)." },
+	{ "ttl", OCF_INTEGER, 0, "60", 0, 86400, NULL,
+	  "TTL", "TTL of the record in seconds; keep it short so clients follow failover." },
+	{ "tsig_key_file", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, v_key_file,
+	  "TSIG key file", "A BIND key file as tsig-keygen writes it (hmac-sha256 advised). "
+	  "Updates are always signed; the secret is never logged." },
+	{ "check_host", OCF_STRING, 0, NULL, 0, 0, v_printable,
+	  "Checked host", "Where the health check connects. Default: this node's address." },
+	{ "check_port", OCF_INTEGER, 0, "0", 0, 65535, NULL,
+	  "Checked port", "TCP port of the local service; 0 disables the health check, and "
+	  "the record then simply follows the resource." },
+	{ "check_send", OCF_STRING, 0, NULL, 0, 0, v_printable,
+	  "Request", "A line sent after connecting (CRLF is added), e.g. GET /robots.txt HTTP/1.0" },
+	{ "check_expect", OCF_STRING, 0, NULL, 0, 0, v_printable,
+	  "Expected reply", "A fragment that must appear in the first 4096 bytes of the reply." },
+	{ "check_timeout", OCF_INTEGER, 0, "2000", 10, 600000, NULL,
+	  "Check timeout (ms)", "Time for connect, request and reply together." },
+	{ "rise", OCF_INTEGER, 0, "2", 1, 1000, NULL,
+	  "Rise", "Consecutive successful checks before a withdrawn record goes back." },
+	{ "fall", OCF_INTEGER, 0, "2", 1, 1000, NULL,
+	  "Fall", "Consecutive failed checks before the record is withdrawn." },
+	{ "min_records", OCF_INTEGER, 0, "1", 0, 1000, NULL,
+	  "Minimum records", "A withdrawal that would leave fewer records in the RRset is "
+	  "refused, so that the name never goes dark." },
+	{ NULL }
+};
+
+struct dnsrr {
+	char		 state[4096];
+	char		 addr[NODE_ADDR_MAX];
+	char		 zone[256];
+	struct node_list servers;
+	struct tsig_key	 key;
+	ldns_rr		*rr;
+	int		 ok_streak, fail_streak, withdrawn;
+};
+
+static struct dnsrr *
+D(struct ocf_rsc *r)
+{
+	return r->priv;
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253 || s[0] == '.' || strstr(s, "..") != NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+			return 0;
+	return 1;
+}
+
+static enum ocf_exitcode
+v_dns_name(const char *v, char *why, size_t whylen)
+{
+	if (!valid_name(v)) {
+		snprintf(why, whylen, "is not a DNS name");
+		return OCF_ERR_CONFIGURED;
+	}
+	return OCF_SUCCESS;
+}
+
+static int
+is_ip(const char *s)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+static enum ocf_exitcode
+v_address(const char *v, char *why, size_t whylen)
+{
+	struct node_list l;
+
+	if (is_ip(v))
+		return OCF_SUCCESS;
+	if (node_list_parse(v, &l, why, whylen) == -1)
+		return OCF_ERR_CONFIGURED;
+	for (size_t i = 0; i < l.n; i++)
+		if (!is_ip(l.v[i].addr) || l.v[i].port) {
+			snprintf(why, whylen, "%s: \"%s\" is not an IP address", l.v[i].name, l.v[i].addr);
+			node_list_free(&l);
+			return OCF_ERR_CONFIGURED;
+		}
+	if (l.n == 0) {
+		snprintf(why, whylen, "no address");
+		return OCF_ERR_CONFIGURED;
+	}
+	node_list_free(&l);
+	return OCF_SUCCESS;
+}
+
+/* "addr[:port] ..." is a node list without names. */
+static int
+servers_parse(const char *v, struct node_list *l, char *why, size_t whylen)
+{
+	char spec[4096], tok[300];
+	size_t o = 0;
+	const char *p = v;
+	int i = 0;
+
+	while (*p) {
+		size_t n;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		for (n = 0; p[n] && !isspace((unsigned char)p[n]); n++)
+			;
+		if (n == 0)
+			break;
+		if (n >= 256 || (size_t)snprintf(tok, sizeof(tok), "s%d=%.*s ", i++, (int)n, p) >=
+		    sizeof(spec) - o) {
+			snprintf(why, whylen, "server entry too long");
+			return -1;
+		}
+		o += (size_t)snprintf(spec + o, sizeof(spec) - o, "%s", tok);
+		p += n;
+	}
+	spec[o] = '\0';
+	if (node_list_parse(spec, l, why, whylen) == -1)
+		return -1;
+	if (l->n == 0) {
+		snprintf(why, whylen, "no server given");
+		return -1;
+	}
+	return 0;
+}
+
+static enum ocf_exitcode
+v_servers(const char *v, char *why, size_t whylen)
+{
+	struct node_list l;
+
+	if (servers_parse(v, &l, why, whylen) == -1)
+		return OCF_ERR_CONFIGURED;
+	node_list_free(&l);
+	return OCF_SUCCESS;
+}
+
+static enum ocf_exitcode
+v_key_file(const char *v, char *why, size_t whylen)
+{
+	struct tsig_key k;
+	enum ocf_exitcode rc;
+
+	if ((rc = ocf_v_readable(v, why, whylen)) != OCF_SUCCESS)
+		return rc;
+	if (tsig_load(v, NULL, &k, why, whylen) == -1) {
+		explicit_bzero(&k, sizeof(k));
+		return OCF_ERR_CONFIGURED;
+	}
+	explicit_bzero(&k, sizeof(k));
+	return OCF_SUCCESS;
+}
+
+static enum ocf_exitcode
+v_printable(const char *v, char *why, size_t whylen)
+{
+	for (const char *p = v; *p; p++)
+		if (!isprint((unsigned char)*p)) {
+			snprintf(why, whylen, "control characters are not allowed");
+			return OCF_ERR_CONFIGURED;
+		}
+	if (strlen(v) >= 256) {
+		snprintf(why, whylen, "longer than 255 bytes");
+		return OCF_ERR_CONFIGURED;
+	}
+	return OCF_SUCCESS;
+}
+
+static void
+dnsrr_setup(struct ocf_rsc *r)
+{
+	struct dnsrr *d = calloc(1, sizeof(*d));
+	const char *tmp = getenv("HA_RSCTMP");
+
+	if (d == NULL)
+		exit(ocf_fail(OCF_ERR_GENERIC, "out of memory"));
+	snprintf(d->state, sizeof(d->state), "%s/dnsrr-%s.state",
+	    tmp && *tmp ? tmp : "/run/resource-agents", r->instance);
+	r->priv = d;
+}
+
+static void
+dnsrr_teardown(struct ocf_rsc *r)
+{
+	struct dnsrr *d = D(r);
+
+	if (d->rr)
+		ldns_rr_free(d->rr);
+	node_list_free(&d->servers);
+	explicit_bzero(&d->key, sizeof(d->key));
+	free(d);
+}
+
+/* This node's address: the parameter itself, or our entry of its list. */
+static enum ocf_exitcode
+my_address(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	struct dnsrr *d = D(r);
+	struct node_list l;
+	const struct node *me;
+	char self[NODE_NAME_MAX];
+
+	if (is_ip(ocf_str(r, P_ADDRESS))) {
+		snprintf(d->addr, sizeof(d->addr), "%s", ocf_str(r, P_ADDRESS));
+		return OCF_SUCCESS;
+	}
+	if (node_self(self, sizeof(self)) == -1 ||
+	    node_list_parse(ocf_str(r, P_ADDRESS), &l, why, whylen) == -1) {
+		snprintf(why, whylen, "cannot tell this node's name");
+		return OCF_ERR_GENERIC;
+	}
+	if ((me = node_list_find(&l, self)) == NULL) {
+		snprintf(why, whylen, "parameter address: no entry for this node (%s)", self);
+		node_list_free(&l);
+		return OCF_ERR_CONFIGURED;
+	}
+	snprintf(d->addr, sizeof(d->addr), "%s", me->addr);
+	node_list_free(&l);
+	return OCF_SUCCESS;
+}
+
+static enum ocf_exitcode
+dnsrr_validate(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	struct dnsrr *d = D(r);
+	enum ocf_exitcode rc;
+	char text[512];
+
+	if ((rc = my_address(r, why, whylen)) != OCF_SUCCESS)
+		return rc;
+	if (servers_parse(ocf_str(r, P_SERVERS), &d->servers, why, whylen) == -1 ||
+	    tsig_load(ocf_str(r, P_KEY), NULL, &d->key, why, whylen) == -1)
+		return OCF_ERR_CONFIGURED;
+	snprintf(text, sizeof(text), "%s%s %ld IN %s %s", ocf_str(r, P_NAME),
+	    ocf_str(r, P_NAME)[strlen(ocf_str(r, P_NAME)) - 1] == '.' ? "" : ".",
+	    ocf_int(r, P_TTL), strchr(d->addr, ':') ? "AAAA" : "A", d->addr);
+	if (ldns_rr_new_frm_str(&d->rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+		snprintf(why, whylen, "cannot build the record \"%s\"", text);
+		return OCF_ERR_CONFIGURED;
+	}
+	snprintf(d->zone, sizeof(d->zone), "%s", ocf_str(r, P_ZONE));
+	return OCF_SUCCESS;
+}
+
+static int
+state_read(struct ocf_rsc *r)
+{
+	struct dnsrr *d = D(r);
+	FILE *fp = fopen(d->state, "r");
+	int n;
+
+	if (fp == NULL)
+		return -1;
+	n = fscanf(fp, "%d %d %d", &d->withdrawn, &d->ok_streak, &d->fail_streak);
+	fclose(fp);
+	if (n != 3)
+		d->withdrawn = d->ok_streak = d->fail_streak = 0;
+	return 0;
+}
+
+static enum ocf_exitcode
+state_write(struct ocf_rsc *r)
+{
+	struct dnsrr *d = D(r);
+	char tmp[4200], line[64];
+	int fd, n;
+
+	n = snprintf(line, sizeof(line), "%d %d %d\n", d->withdrawn, d->ok_streak, d->fail_streak);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1 ||
+	    write(fd, line, (size_t)n) != n || close(fd) == -1 || rename(tmp, d->state) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "%s: %s", d->state, strerror(errno));
+	return OCF_SUCCESS;
+}
+
+static struct dnsup
+target(struct ocf_rsc *r, size_t i)
+{
+	struct dnsup u = { &D(r)->servers.v[i], &D(r)->key, 0 };
+
+	u.timeout_ms = 3000;
+	return u;
+}
+
+static enum ocf_exitcode
+result_code(enum dnsup_result res)
+{
+	switch (res) {
+	case DNSUP_OK:		return OCF_SUCCESS;
+	case DNSUP_AUTH:
+	case DNSUP_REJECTED:	return OCF_ERR_CONFIGURED;
+	default:		return OCF_ERR_GENERIC;
+	}
+}
+
+/* The zone, asked from the servers once per action when not configured. */
+static enum dnsup_result
+find_zone(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	struct dnsrr *d = D(r);
+	enum dnsup_result res = DNSUP_NETWORK;
+	char *owner;
+
+	if (d->zone[0])
+		return DNSUP_OK;
+	owner = ldns_rdf2str(ldns_rr_owner(d->rr));
+	for (size_t i = 0; i < d->servers.n && res != DNSUP_OK; i++) {
+		struct dnsup u = target(r, i);
+
+		res = dnsup_find_zone(&u, owner, d->zone, sizeof(d->zone), why, whylen);
+	}
+	free(owner);
+	return res;
+}
+
+/* Adds the record on every server and confirms it. Returns how many
+ * servers hold it; *worst is the most telling failure. */
+static size_t
+publish(struct ocf_rsc *r, enum dnsup_result *worst, char *why, size_t whylen)
+{
+	struct dnsrr *d = D(r);
+	size_t held = 0;
+	char sub[512];
+
+	*worst = find_zone(r, why, whylen);
+	if (*worst != DNSUP_OK)
+		return 0;
+	for (size_t i = 0; i < d->servers.n; i++) {
+		struct dnsup u = target(r, i);
+		enum dnsup_result res = dnsup_add(&u, d->zone, d->rr, sub, sizeof(sub));
+
+		if (res == DNSUP_OK && dnsup_holds(&u, d->rr, sub, sizeof(sub)) != 1) {
+			res = DNSUP_REJECTED;
+			snprintf(sub, sizeof(sub), "server %s accepted the update but does not "
+			    "serve the record", d->servers.v[i].addr);
+		}
+		if (res == DNSUP_OK) {
+			held++;
+			continue;
+		}
+		log_warn("%s", sub);
+		if (*worst == DNSUP_OK || res == DNSUP_AUTH || res == DNSUP_REJECTED) {
+			*worst = res;
+			snprintf(why, whylen, "%s", sub);
+		}
+	}
+	return held;
+}
+
+/* Withdraws on every server; returns the worst result. */
+static enum dnsup_result
+withdraw(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	struct dnsrr *d = D(r);
+	enum dnsup_result worst;
+	char sub[512];
+
+	if ((worst = find_zone(r, why, whylen)) != DNSUP_OK)
+		return worst;
+	for (size_t i = 0; i < d->servers.n; i++) {
+		struct dnsup u = target(r, i);
+		enum dnsup_result res = dnsup_withdraw(&u, d->zone, d->rr,
+		    (unsigned)ocf_int(r, P_MIN_RECORDS), sub, sizeof(sub));
+
+		if (res != DNSUP_OK) {
+			log_warn("%s", sub);
+			if (worst == DNSUP_OK) {
+				worst = res;
+				snprintf(why, whylen, "%s", sub);
+			}
+		}
+	}
+	return worst;
+}
+
+static int
+check_configured(struct ocf_rsc *r)
+{
+	return ocf_int(r, P_CHECK_PORT) > 0;
+}
+
+static int
+check_once(struct ocf_rsc *r, struct check_result *res)
+{
+	struct check_spec c = { .port = (unsigned)ocf_int(r, P_CHECK_PORT),
+	    .timeout_ms = (int)ocf_int(r, P_CHECK_TIMEOUT) };
+
+	snprintf(c.host, sizeof(c.host), "%s", ocf_is_set(r, P_CHECK_HOST) ?
+	    ocf_str(r, P_CHECK_HOST) : D(r)->addr);
+	snprintf(c.send, sizeof(c.send), "%s", ocf_str(r, P_CHECK_SEND));
+	snprintf(c.expect, sizeof(c.expect), "%s", ocf_str(r, P_CHECK_EXPECT));
+	return check_run(&c, res) == CHECK_OK;
+}
+
+static enum ocf_exitcode
+dnsrr_start(struct ocf_rsc *r)
+{
+	struct dnsrr *d = D(r);
+	struct check_result cr;
+	enum dnsup_result worst;
+	char why[512] = "";
+
+	if (state_read(r) == 0 && !d->withdrawn)
+		return OCF_SUCCESS;
+	d->withdrawn = d->ok_streak = d->fail_streak = 0;
+	if (check_configured(r) && !check_once(r, &cr)) {
+		log_warn("service check failed (%s: %s); the record stays out until it passes "
+		    "%ld time(s)", check_status_str(cr.status), cr.detail, ocf_int(r, P_RISE));
+		d->withdrawn = 1;
+		d->fail_streak = 1;
+		return state_write(r);
+	}
+	if (publish(r, &worst, why, sizeof(why)) == 0)
+		return ocf_fail(result_code(worst) == OCF_SUCCESS ? OCF_ERR_GENERIC :
+		    result_code(worst), "no server took the record: %s", why);
+	log_info("record %s published", d->addr);
+	return state_write(r);
+}
+
+static enum ocf_exitcode
+dnsrr_stop(struct ocf_rsc *r)
+{
+	struct dnsrr *d = D(r);
+	char why[512] = "";
+
+	if (state_read(r) == -1)
+		return OCF_SUCCESS;
+	if (!d->withdrawn && withdraw(r, why, sizeof(why)) != DNSUP_OK)
+		log_err("stopping without a clean withdrawal: %s", why);
+	if (unlink(d->state) == -1 && errno != ENOENT)
+		return ocf_fail(OCF_ERR_GENERIC, "%s: %s", d->state, strerror(errno));
+	return OCF_SUCCESS;
+}
+
+/* Puts the record back on a server that lost it (a restarted server
+ * without a journal, an admin's mistake). */
+static void
+repair(struct ocf_rsc *r)
+{
+	struct dnsrr *d = D(r);
+	char why[512];
+
+	if (find_zone(r, why, sizeof(why)) != DNSUP_OK)
+		return;
+	for (size_t i = 0; i < d->servers.n; i++) {
+		struct dnsup u = target(r, i);
+
+		if (dnsup_holds(&u, d->rr, why, sizeof(why)) == 0) {
+			if (dnsup_add(&u, d->zone, d->rr, why, sizeof(why)) == DNSUP_OK)
+				log_warn("server %s had lost the record; restored",
+				    d->servers.v[i].addr);
+			else
+				log_warn("server %s lacks the record: %s", d->servers.v[i].addr, why);
+		}
+	}
+}
+
+static enum ocf_exitcode
+monitor_health(struct ocf_rsc *r)
+{
+	struct dnsrr *d = D(r);
+	struct check_result cr;
+	enum dnsup_result worst, res;
+	char why[512] = "";
+
+	if (check_once(r, &cr)) {
+		d->ok_streak++;
+		d->fail_streak = 0;
+	} else {
+		d->fail_streak++;
+		d->ok_streak = 0;
+	}
+	if (d->withdrawn && d->ok_streak >= ocf_int(r, P_RISE) &&
+	    publish(r, &worst, why, sizeof(why)) > 0) {
+		d->withdrawn = 0;
+		log_info("service answers again; record %s restored", d->addr);
+	} else if (!d->withdrawn && d->fail_streak >= ocf_int(r, P_FALL)) {
+		res = withdraw(r, why, sizeof(why));
+		d->withdrawn = res == DNSUP_OK;
+		state_write(r);
+		return ocf_fail(OCF_ERR_GENERIC, "service check failed %d time(s): %s: %s; record %s",
+		    d->fail_streak, check_status_str(cr.status), cr.detail,
+		    res == DNSUP_OK ? "withdrawn" : why);
+	}
+	return state_write(r);
+}
+
+static enum ocf_exitcode
+dnsrr_monitor(struct ocf_rsc *r)
+{
+	enum ocf_exitcode rc;
+
+	if (state_read(r) == -1)
+		return OCF_NOT_RUNNING;
+	if (ocf_is_probe(r))
+		return OCF_SUCCESS;
+	rc = check_configured(r) ? monitor_health(r) : OCF_SUCCESS;
+	if (rc == OCF_SUCCESS && !D(r)->withdrawn)
+		repair(r);
+	return rc;
+}
+
+static const struct ocf_action actions[] = {
+	{ "start", dnsrr_start, 30, 0, NULL, 0 },
+	{ "stop", dnsrr_stop, 30, 0, NULL, 0 },
+	{ "monitor", dnsrr_monitor, 20, 10, NULL, 0 },
+	{ NULL }
+};
+
+static const struct ocf_agent agent = {
+	.name = "dnsrr",
+	.version = PACKAGE_VERSION,
+	.shortdesc = "DNS round-robin record with health-checked failover",
+	.longdesc = "Keeps this node's A or AAAA record in a round-robin name on every DNS "
+	    "server, by TSIG-signed RFC 2136 updates, for as long as the local service "
+	    "answers its health check. After fall failed checks the record is withdrawn at "
+	    "once (never leaving fewer than min_records) and an error is reported; after "
+	    "rise good checks it goes back. Monitor also repairs a server that lost it.",
+	.params = params,
+	.actions = actions,
+	.validate = dnsrr_validate,
+	.setup = dnsrr_setup,
+	.teardown = dnsrr_teardown,
+};
+
+int
+main(int argc, char **argv)
+{
+	return ocf_main(&agent, argc, argv);
+}
