@@ -136,7 +136,11 @@ key_body(struct lexer *lx, struct tsig_key *k, char *why, size_t whylen)
 		char opt[16];
 
 		snprintf(opt, sizeof(opt), "%s", lx->tok);
-		if (lex_next(lx) != 1 || strchr("{};", lx->tok[0]) != NULL) {
+		if ((rc = lex_next(lx)) == -1) {
+			snprintf(why, whylen, "line %d: unterminated string or bad token", lx->line);
+			return -1;
+		}
+		if (rc == 0 || strchr("{};", lx->tok[0]) != NULL) {
 			snprintf(why, whylen, "line %d: %s needs a value", lx->line, opt);
 			return -1;
 		}
@@ -224,18 +228,20 @@ tsig_parse(const char *text, size_t len, const char *want, struct tsig_key *k,
 			return -1;
 		}
 		if (key_name(&lx, k, why, whylen) == -1 || expect(&lx, "{", why, whylen) == -1 ||
-		    key_body(&lx, k, why, whylen) == -1)
+		    key_body(&lx, k, why, whylen) == -1) {
+			explicit_bzero(k, sizeof(*k));
 			return -1;
+		}
 		if (want == NULL || same_name(k->name, want))
 			return 0;
 	}
 	if (rc == -1)
-		snprintf(why, whylen, "line %d: bad token", lx.line);
+		snprintf(why, whylen, "line %d: unterminated string or bad token", lx.line);
 	else if (want)
 		snprintf(why, whylen, "no key named \"%.64s\"", want);
 	else
 		snprintf(why, whylen, "no key in file");
-	memset(k, 0, sizeof(*k));
+	explicit_bzero(k, sizeof(*k));
 	return -1;
 }
 

@@ -1,0 +1,161 @@
+/* The dnsrr parsers: BIND key files and the seed's check_server lines. */
+#include "config.h"
+
+#include <string.h>
+
+#include "../../helpers/dnsrr/check.h"
+#include "../../helpers/dnsrr/tsig.h"
+#include "check_main.h"
+
+static int
+key(const char *text, const char *want, struct tsig_key *k, char *why)
+{
+	return tsig_parse(text, strlen(text), want, k, why, 256);
+}
+
+START_TEST(tsig_keygen_output)
+{
+	struct tsig_key k;
+	char why[256];
+
+	ck_assert_int_eq(key("key \"lab-key\" {\n\talgorithm hmac-sha256;\n\tsecret "
+	    "\"yWQ8JFAbUGJ3AXUiW+Z1mzjDt0Mf6OyZ8m2/7SMNwYk=\";\n};\n", NULL, &k, why), 0);
+	ck_assert_str_eq(k.name, "lab-key.");
+	ck_assert_str_eq(k.algorithm, "hmac-sha256.");
+	ck_assert_str_eq(k.secret, "yWQ8JFAbUGJ3AXUiW+Z1mzjDt0Mf6OyZ8m2/7SMNwYk=");
+}
+END_TEST
+
+START_TEST(comments_several_keys_and_md5)
+{
+	struct tsig_key k;
+	char why[256];
+	const char *text = "# two keys\n// c++ style\n/* block\n comment */\n"
+	    "key one { algorithm HMAC-SHA1; secret \"b25l\"; };\n"
+	    "key \"two.example.\" { secret \"dHdvdHdv\"; algorithm hmac-md5; };\n";
+
+	ck_assert_int_eq(key(text, NULL, &k, why), 0);
+	ck_assert_str_eq(k.name, "one.");
+	ck_assert_str_eq(k.algorithm, "hmac-sha1.");
+	ck_assert_int_eq(key(text, "two.example", &k, why), 0);
+	ck_assert_str_eq(k.algorithm, "hmac-md5.sig-alg.reg.int.");
+	ck_assert_int_eq(key(text, "three", &k, why), -1);
+	ck_assert_str_eq(why, "no key named \"three\"");
+	ck_assert_int_eq(key(text, "on", &k, why), -1);
+}
+END_TEST
+
+START_TEST(tsig_hostile)
+{
+	static const char *bad[][2] = {
+		{ "", "no key in file" },
+		{ "key", "line 1: key needs a name" },
+		{ "key x { algorithm hmac-sha256; };", "lacks a secret" },
+		{ "key x { secret \"YWJj\"; };", "lacks an algorithm" },
+		{ "key x { algorithm rot13; secret \"YWJj\"; };", "unknown algorithm" },
+		{ "key x { algorithm hmac-sha256; secret \"not base64\"; };", "not valid base64" },
+		{ "key x { algorithm hmac-sha256; secret \"YWJ\"; };", "not valid base64" },
+		{ "key x { algorithm hmac-sha256; secret \"YWJj\" };", "expected \";\"" },
+		{ "key x { algorithm hmac-sha256; secret \"YWJj\"; }", "expected \";\"" },
+		{ "key x { algorithm hmac-sha256; secret \"YWJj", "unterminated string" },
+		{ "key x { algorithm hmac-sha256; owner root; };", "unknown key option" },
+		{ "key \"a;b\" { };", "bad key name" },
+		{ "zone x { };", "expected \"key\"" },
+		{ "key x { algorithm", "line 1:" },
+		{ "\n\nkey x {\n algorithm hmac-sha256;\n secret \"!!!!\";\n};", "line 5:" },
+	};
+	struct tsig_key k;
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ck_assert_msg(key(bad[i][0], NULL, &k, why) == -1, "accepted: %s", bad[i][0]);
+		ck_assert_msg(strstr(why, bad[i][1]) != NULL, "for %s: got \"%s\"", bad[i][0], why);
+		ck_assert_msg(k.secret[0] == '\0', "secret left behind");
+	}
+}
+END_TEST
+
+START_TEST(tsig_nul_and_huge)
+{
+	struct tsig_key k;
+	char why[256], big[5000];
+
+	ck_assert_int_eq(tsig_parse("key x\0y { };", 12, NULL, &k, why, sizeof(why)), -1);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(key(big, NULL, &k, why), -1);
+	ck_assert_int_eq(tsig_load("/nonexistent", NULL, &k, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "/nonexistent: No such file"));
+}
+END_TEST
+
+START_TEST(seed_line)
+{
+	struct seed_check sc;
+	char why[256];
+
+	ck_assert_int_eq(seed_check_parse("192.168.0.1|www.mydomain.com|http|apache|"
+	    "GET /robots.txt HTTP/1.0|httpd is working\n", &sc, why, sizeof(why)), 0);
+	ck_assert_str_eq(sc.spec.host, "192.168.0.1");
+	ck_assert_str_eq(sc.name, "www.mydomain.com");
+	ck_assert_uint_eq(sc.spec.port, 80);
+	ck_assert_str_eq(sc.script, "apache");
+	ck_assert_str_eq(sc.spec.send, "GET /robots.txt HTTP/1.0");
+	ck_assert_str_eq(sc.spec.expect, "httpd is working");
+	ck_assert_int_eq(seed_check_parse("192.168.0.4|pop.mydomain.com|pop3|inetd|QUIT|OK",
+	    &sc, why, sizeof(why)), 0);
+	ck_assert_uint_eq(sc.spec.port, 110);
+	ck_assert_int_eq(seed_check_parse("2001:db8::1|smtp.example|2525||QUIT|220",
+	    &sc, why, sizeof(why)), 0);
+	ck_assert_uint_eq(sc.spec.port, 2525);
+}
+END_TEST
+
+START_TEST(seed_line_hostile)
+{
+	static const char *bad[][2] = {
+		{ "", "expected 6 fields" },
+		{ "1.2.3.4|a|http|x|y", "expected 6 fields" },
+		{ "1.2.3.4|a|http|x|y|z|extra", "expected 6 fields" },
+		{ "www.example|a|http|x|y|z", "field 1 (ip)" },
+		{ "1.2.3.4|a..b|http|x|y|z", "field 2 (hostname)" },
+		{ "1.2.3.4|a b|http|x|y|z", "field 2 (hostname)" },
+		{ "1.2.3.4|a|no-such-service-x|x|y|z", "not in /etc/services" },
+		{ "1.2.3.4|a|70000|x|y|z", "out of range" },
+		{ "1.2.3.4|a|http|/etc/init.d/x|y|z", "field 4 (script)" },
+		{ "1.2.3.4|a|http|x;rm|y|z", "field 4 (script)" },
+		{ "1.2.3.4|a|http|x|GET\x01|z", "field 5" },
+		{ "1.2.3.4|a|http|x|y|\x7f", "field 6" },
+	};
+	struct seed_check sc;
+	char why[256], huge[3000];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ck_assert_msg(seed_check_parse(bad[i][0], &sc, why, sizeof(why)) == -1,
+		    "accepted: %s", bad[i][0]);
+		ck_assert_msg(strstr(why, bad[i][1]) != NULL, "for %s: got \"%s\"", bad[i][0], why);
+	}
+	memset(huge, 'x', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	ck_assert_int_eq(seed_check_parse(huge, &sc, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "line longer than"));
+}
+END_TEST
+
+Suite *
+suite(void)
+{
+	Suite *s = suite_create("dnsrr_parse");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, tsig_keygen_output);
+	tcase_add_test(tc, comments_several_keys_and_md5);
+	tcase_add_test(tc, tsig_hostile);
+	tcase_add_test(tc, tsig_nul_and_huge);
+	tcase_add_test(tc, seed_line);
+	tcase_add_test(tc, seed_line_hostile);
+	suite_add_tcase(s, tc);
+	return s;
+}
