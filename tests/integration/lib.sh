@@ -79,6 +79,20 @@ free_port() {
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# netns_add NAME: a network namespace that cleanup empties (every process
+# in it is killed) and deletes.
+netns_add() {
+	ip netns add "$1" || fail "ip netns add $1"
+	lab_on_exit netns_del "$1"
+}
+
+netns_del() {
+	local pids
+	pids=$(ip netns pids "$1" 2>/dev/null)
+	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	ip netns del "$1"
+}
+
 need() {
 	local p
 	for p in "$@"; do
@@ -228,14 +242,12 @@ cluster_up() {
 
 cluster_net() {
 	local n=$1 i br=${CLUSTER_NS_PREFIX}br
-	ip netns add "$br"
-	lab_on_exit ip netns del "$br"
+	netns_add "$br"
 	ip -n "$br" link add br0 type bridge
 	ip -n "$br" link set br0 up
 	ip -n "$br" link set lo up
 	for i in $(seq 1 "$n"); do
-		ip netns add "${CLUSTER_NS_PREFIX}n$i"
-		lab_on_exit ip netns del "${CLUSTER_NS_PREFIX}n$i"
+		netns_add "${CLUSTER_NS_PREFIX}n$i"
 		ip link add "usv$$-$i" netns "$br" type veth peer name eth0 netns "${CLUSTER_NS_PREFIX}n$i"
 		ip -n "$br" link set "usv$$-$i" master br0 up
 		ip -n "${CLUSTER_NS_PREFIX}n$i" addr add "10.99.0.$i/24" dev eth0
@@ -388,8 +400,7 @@ start_dns_world() {
 	need named ip unshare
 	mkdir -p "$d"
 	DNS_NS=us$$-dns
-	ip netns add "$DNS_NS"
-	lab_on_exit ip netns del "$DNS_NS"
+	netns_add "$DNS_NS"
 	ip -n "$DNS_NS" link set lo up
 	for i in 2 3 4; do ip -n "$DNS_NS" addr add "127.0.0.$i/8" dev lo; done
 	cat >"$d/root.zone" <<'EOF'
@@ -441,7 +452,6 @@ EOF
 	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
 	chown -R bind: "$d" 2>/dev/null || true
 	ip netns exec "$DNS_NS" named -g -c "$d/named.conf" -u bind >"$d/named.log" 2>&1 &
-	lab_on_exit kill $!
 	DNS_HINTS=$d/hints
 	wait_for 15 "DNS world" dns_exec dig +time=1 +tries=1 @127.0.0.3 example.test SOA +short
 	log "DNS world up in namespace $DNS_NS"
