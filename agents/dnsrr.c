@@ -150,48 +150,12 @@ v_address(const char *v, char *why, size_t whylen)
 	return OCF_SUCCESS;
 }
 
-/* "addr[:port] ..." is a node list without names. */
-static int
-servers_parse(const char *v, struct node_list *l, char *why, size_t whylen)
-{
-	char spec[4096], tok[300];
-	size_t o = 0;
-	const char *p = v;
-	int i = 0;
-
-	while (*p) {
-		size_t n;
-
-		while (isspace((unsigned char)*p))
-			p++;
-		for (n = 0; p[n] && !isspace((unsigned char)p[n]); n++)
-			;
-		if (n == 0)
-			break;
-		if (n >= 256 || (size_t)snprintf(tok, sizeof(tok), "s%d=%.*s ", i++, (int)n, p) >=
-		    sizeof(spec) - o) {
-			snprintf(why, whylen, "server entry too long");
-			return -1;
-		}
-		o += (size_t)snprintf(spec + o, sizeof(spec) - o, "%s", tok);
-		p += n;
-	}
-	spec[o] = '\0';
-	if (node_list_parse(spec, l, why, whylen) == -1)
-		return -1;
-	if (l->n == 0) {
-		snprintf(why, whylen, "no server given");
-		return -1;
-	}
-	return 0;
-}
-
 static enum ocf_exitcode
 v_servers(const char *v, char *why, size_t whylen)
 {
 	struct node_list l;
 
-	if (servers_parse(v, &l, why, whylen) == -1)
+	if (node_addr_list_parse(v, &l, why, whylen) == -1)
 		return OCF_ERR_CONFIGURED;
 	node_list_free(&l);
 	return OCF_SUCCESS;
@@ -290,7 +254,7 @@ dnsrr_validate(struct ocf_rsc *r, char *why, size_t whylen)
 
 	if ((rc = my_address(r, why, whylen)) != OCF_SUCCESS)
 		return rc;
-	if (servers_parse(ocf_str(r, P_SERVERS), &d->servers, why, whylen) == -1 ||
+	if (node_addr_list_parse(ocf_str(r, P_SERVERS), &d->servers, why, whylen) == -1 ||
 	    tsig_load(ocf_str(r, P_KEY), NULL, &d->key, why, whylen) == -1)
 		return OCF_ERR_CONFIGURED;
 	snprintf(text, sizeof(text), "%s%s %ld IN %s %s", ocf_str(r, P_NAME),

@@ -143,6 +143,32 @@ fail:
 	return -1;
 }
 
+int
+node_addr_list_parse(const char *spec, struct node_list *l, char *why, size_t whylen)
+{
+	struct buf named = BUF_INIT;
+	const char *p = spec;
+	int rc, i = 0;
+
+	/* Number the entries and let the one parser check them. */
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, " \t\r\n");
+		if ((n = strcspn(p, " \t\r\n")) == 0)
+			break;
+		buf_printf(&named, "%d=%.*s ", ++i, (int)n, p);
+		p += n;
+	}
+	rc = node_list_parse(buf_str(&named), l, why, whylen);
+	buf_free(&named);
+	if (rc == 0 && l->n == 0) {
+		snprintf(why, whylen, "no address given");
+		return -1;
+	}
+	return rc;
+}
+
 void
 node_list_free(struct node_list *l)
 {

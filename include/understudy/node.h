@@ -22,6 +22,8 @@ struct node_list {
 /* Parses spec into list. On error returns -1 and writes a reason naming
  * the offending entry into why. */
 int	 node_list_parse(const char *spec, struct node_list *, char *why, size_t whylen);
+/* "address[:port] ..." (servers): entries named "1", "2", …; at least one. */
+int	 node_addr_list_parse(const char *spec, struct node_list *, char *why, size_t whylen);
 void	 node_list_free(struct node_list *);
 const struct node *node_list_find(const struct node_list *, const char *name);
 /* This node's name: OCF_RESKEY_CRM_meta_on_node, then `crm_node -n`,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../helpers/dnsrr/check.h"
+#include "../../helpers/dnsrr/normaldns.h"
 #include "../../helpers/dnsrr/tsig.h"
 #include "check_main.h"
 
@@ -144,6 +145,69 @@ START_TEST(seed_line_hostile)
 }
 END_TEST
 
+static int
+nd(const char *text, struct normaldns *n, char *why)
+{
+	return normaldns_parse(text, strlen(text), n, why, 256);
+}
+
+START_TEST(normal_dns_seed_form)
+{
+	struct normaldns n;
+	char why[256];
+
+	ck_assert_int_eq(nd("; baseline\nserver 127.0.0.1 5353\nzone domainname.com\n"
+	    "update add www.domainname.com 1 A 192.168.0.1\n"
+	    "update add www.domainname.com 1 A 192.168.0.2\r\n"
+	    "update add smtp.domainname.com. 1 IN A 192.168.0.1\n"
+	    "update add www.domainname.com 60 AAAA 2001:db8::1\n\n\nsend\n", &n, why), 0);
+	ck_assert_str_eq(n.zone, "domainname.com");
+	ck_assert_str_eq(n.servers, "127.0.0.1:5353");
+	ck_assert_uint_eq(ldns_rr_list_rr_count(n.records), 4);
+	ck_assert_uint_eq(ldns_rr_ttl(ldns_rr_list_rr(n.records, 0)), 1);
+	normaldns_free(&n);
+	ck_assert_int_eq(nd("server ::1\nupdate add a.b 5 A 10.0.0.1", &n, why), 0);
+	ck_assert_str_eq(n.servers, "[::1]");
+	ck_assert_str_eq(n.zone, "");
+	normaldns_free(&n);
+}
+END_TEST
+
+START_TEST(normal_dns_hostile)
+{
+	static const char *bad[][2] = {
+		{ "", "no \"update add\" line" },
+		{ "send\n", "no \"update add\" line" },
+		{ "update delete www.x 1 A 1.2.3.4", "line 1: only \"update add\"" },
+		{ "update add www.x A 1.2.3.4", "line 1: update add needs NAME TTL TYPE DATA" },
+		{ "update add www.x 1 A 300.2.3.4", "line 1: bad record" },
+		{ "update add www.x 1 CH A 1.2.3.4", "line 1: " },
+		{ "\nprereq yxdomain www.x", "line 2: unsupported command" },
+		{ "server", "line 1: server needs an address" },
+		{ "server 1.2.3.4 53 54", "server takes an address and a port" },
+		{ "server 1.2.3.4 0", "line 1: " },
+		{ "server 1.2.3.4 http", "line 1: " },
+		{ "zone a\nzone b", "line 2: zone takes one name, once" },
+		{ "update add www.x 1 A 1.2.3.4\n$(reboot)", "line 2: unsupported command" },
+	};
+	struct normaldns n;
+	char why[256], big[3000];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ck_assert_msg(nd(bad[i][0], &n, why) == -1, "accepted: %s", bad[i][0]);
+		ck_assert_msg(strstr(why, bad[i][1]) != NULL, "for %s: got \"%s\"", bad[i][0], why);
+		ck_assert_ptr_null(n.records);
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(nd(big, &n, why), -1);
+	ck_assert_str_eq(why, "line 1: too long");
+	ck_assert_int_eq(normaldns_parse("zone a\0\n", 8, &n, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "line 1: NUL byte");
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -156,6 +220,8 @@ suite(void)
 	tcase_add_test(tc, tsig_nul_and_huge);
 	tcase_add_test(tc, seed_line);
 	tcase_add_test(tc, seed_line_hostile);
+	tcase_add_test(tc, normal_dns_seed_form);
+	tcase_add_test(tc, normal_dns_hostile);
 	suite_add_tcase(s, tc);
 	return s;
 }
