@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,63 +340,127 @@ find_zone(struct ocf_rsc *r, char *why, size_t whylen)
 	return res;
 }
 
-/* Adds the record on every server and confirms it. Returns how many
- * servers hold it; *worst is the most telling failure. */
+/* What one server is asked; every server gets its own thread, so a server
+ * that does not answer delays nobody but itself. */
+enum job_op { JOB_ADD, JOB_WITHDRAW, JOB_REPAIR };
+
+struct job {
+	struct dnsup		 u;
+	enum job_op		 op;
+	const char		*zone;
+	const ldns_rr		*rr;
+	unsigned		 min_records;
+	enum dnsup_result	 res;
+	int			 repaired;
+	char			 why[512];
+};
+
+static void *
+job_run(void *arg)
+{
+	struct job *j = arg;
+	int has;
+
+	switch (j->op) {
+	case JOB_ADD:
+		j->res = dnsup_add(&j->u, j->zone, j->rr, j->why, sizeof(j->why));
+		if (j->res == DNSUP_OK && dnsup_holds(&j->u, j->rr, j->why, sizeof(j->why)) != 1) {
+			j->res = DNSUP_REJECTED;
+			snprintf(j->why, sizeof(j->why), "server %s accepted the update but does "
+			    "not serve the record", j->u.server->addr);
+		}
+		break;
+	case JOB_WITHDRAW:
+		j->res = dnsup_withdraw(&j->u, j->zone, j->rr, j->min_records, j->why,
+		    sizeof(j->why));
+		break;
+	case JOB_REPAIR:
+		if ((has = dnsup_holds(&j->u, j->rr, j->why, sizeof(j->why))) == 0) {
+			j->res = dnsup_add(&j->u, j->zone, j->rr, j->why, sizeof(j->why));
+			j->repaired = j->res == DNSUP_OK;
+		} else
+			j->res = has == 1 ? DNSUP_OK : DNSUP_NETWORK;
+		break;
+	}
+	return NULL;
+}
+
+/* Runs op on every server at once; returns the jobs (caller frees), or
+ * NULL with *worst/why set when the zone cannot be found. */
+static struct job *
+run_jobs(struct ocf_rsc *r, enum job_op op, enum dnsup_result *worst, char *why, size_t whylen)
+{
+	struct dnsrr *d = D(r);
+	struct job *jobs;
+	pthread_t *tid;
+
+	if ((*worst = find_zone(r, why, whylen)) != DNSUP_OK)
+		return NULL;
+	jobs = calloc(d->servers.n, sizeof(*jobs));
+	tid = calloc(d->servers.n, sizeof(*tid));
+	if (jobs == NULL || tid == NULL)
+		exit(ocf_fail(OCF_ERR_GENERIC, "out of memory"));
+	for (size_t i = 0; i < d->servers.n; i++) {
+		jobs[i] = (struct job){ target(r, i), op, d->zone, d->rr,
+		    (unsigned)ocf_int(r, P_MIN_RECORDS), DNSUP_OK, 0, "" };
+		if (pthread_create(&tid[i], NULL, job_run, &jobs[i]) != 0)
+			job_run(&jobs[i]);	/* no thread: do it here */
+	}
+	for (size_t i = 0; i < d->servers.n; i++)
+		if (tid[i])
+			pthread_join(tid[i], NULL);
+	free(tid);
+	return jobs;
+}
+
+/* Logs each failure; keeps the most telling one (a refusal outranks a
+ * server that did not answer). Returns how many servers succeeded. */
+static size_t
+tally(struct ocf_rsc *r, const struct job *jobs, enum dnsup_result *worst, char *why,
+    size_t whylen)
+{
+	size_t ok = 0;
+
+	*worst = DNSUP_OK;
+	for (size_t i = 0; i < D(r)->servers.n; i++) {
+		if (jobs[i].res == DNSUP_OK) {
+			ok++;
+			continue;
+		}
+		log_warn("%s", jobs[i].why);
+		if (*worst == DNSUP_OK || jobs[i].res == DNSUP_AUTH ||
+		    jobs[i].res == DNSUP_REJECTED || jobs[i].res == DNSUP_MIN_RECORDS) {
+			*worst = jobs[i].res;
+			snprintf(why, whylen, "%s", jobs[i].why);
+		}
+	}
+	return ok;
+}
+
+/* Adds and confirms the record on every server; returns how many hold it. */
 static size_t
 publish(struct ocf_rsc *r, enum dnsup_result *worst, char *why, size_t whylen)
 {
-	struct dnsrr *d = D(r);
-	size_t held = 0;
-	char sub[512];
+	struct job *jobs = run_jobs(r, JOB_ADD, worst, why, whylen);
+	size_t held;
 
-	*worst = find_zone(r, why, whylen);
-	if (*worst != DNSUP_OK)
+	if (jobs == NULL)
 		return 0;
-	for (size_t i = 0; i < d->servers.n; i++) {
-		struct dnsup u = target(r, i);
-		enum dnsup_result res = dnsup_add(&u, d->zone, d->rr, sub, sizeof(sub));
-
-		if (res == DNSUP_OK && dnsup_holds(&u, d->rr, sub, sizeof(sub)) != 1) {
-			res = DNSUP_REJECTED;
-			snprintf(sub, sizeof(sub), "server %s accepted the update but does not "
-			    "serve the record", d->servers.v[i].addr);
-		}
-		if (res == DNSUP_OK) {
-			held++;
-			continue;
-		}
-		log_warn("%s", sub);
-		if (*worst == DNSUP_OK || res == DNSUP_AUTH || res == DNSUP_REJECTED) {
-			*worst = res;
-			snprintf(why, whylen, "%s", sub);
-		}
-	}
+	held = tally(r, jobs, worst, why, whylen);
+	free(jobs);
 	return held;
 }
 
-/* Withdraws on every server; returns the worst result. */
 static enum dnsup_result
 withdraw(struct ocf_rsc *r, char *why, size_t whylen)
 {
-	struct dnsrr *d = D(r);
 	enum dnsup_result worst;
-	char sub[512];
+	struct job *jobs = run_jobs(r, JOB_WITHDRAW, &worst, why, whylen);
 
-	if ((worst = find_zone(r, why, whylen)) != DNSUP_OK)
+	if (jobs == NULL)
 		return worst;
-	for (size_t i = 0; i < d->servers.n; i++) {
-		struct dnsup u = target(r, i);
-		enum dnsup_result res = dnsup_withdraw(&u, d->zone, d->rr,
-		    (unsigned)ocf_int(r, P_MIN_RECORDS), sub, sizeof(sub));
-
-		if (res != DNSUP_OK) {
-			log_warn("%s", sub);
-			if (worst == DNSUP_OK) {
-				worst = res;
-				snprintf(why, whylen, "%s", sub);
-			}
-		}
-	}
+	tally(r, jobs, &worst, why, whylen);
+	free(jobs);
 	return worst;
 }
 
@@ -463,22 +528,18 @@ dnsrr_stop(struct ocf_rsc *r)
 static void
 repair(struct ocf_rsc *r)
 {
-	struct dnsrr *d = D(r);
+	enum dnsup_result worst;
 	char why[512];
+	struct job *jobs = run_jobs(r, JOB_REPAIR, &worst, why, sizeof(why));
 
-	if (find_zone(r, why, sizeof(why)) != DNSUP_OK)
+	if (jobs == NULL)
 		return;
-	for (size_t i = 0; i < d->servers.n; i++) {
-		struct dnsup u = target(r, i);
-
-		if (dnsup_holds(&u, d->rr, why, sizeof(why)) == 0) {
-			if (dnsup_add(&u, d->zone, d->rr, why, sizeof(why)) == DNSUP_OK)
-				log_warn("server %s had lost the record; restored",
-				    d->servers.v[i].addr);
-			else
-				log_warn("server %s lacks the record: %s", d->servers.v[i].addr, why);
-		}
-	}
+	for (size_t i = 0; i < D(r)->servers.n; i++)
+		if (jobs[i].repaired)
+			log_warn("server %s had lost the record; restored", jobs[i].u.server->addr);
+		else if (jobs[i].res != DNSUP_OK)
+			log_warn("server %s lacks the record: %s", jobs[i].u.server->addr, jobs[i].why);
+	free(jobs);
 }
 
 static enum ocf_exitcode

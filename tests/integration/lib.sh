@@ -168,10 +168,12 @@ EOF
 # $TSIG_KEY_FILE ("lab-key", shared by every named of the test). Several
 # instances may run; each sets NAMED_PORT_<NAME> and NAMED_PID_<NAME>.
 start_named() {
-	local name=${1:-a} d=$LAB_DIR/named-${1:-a} port pid
+	local name=${1:-a} d=$LAB_DIR/named-${1:-a} port pid addr=${NAMED_ADDR:-127.0.0.1}
+	local -a in_ns=()
 	need named tsig-keygen dig
 	mkdir -p "$d"
-	port=$(free_port)
+	port=${NAMED_LISTEN_PORT:-$(free_port)}
+	[ -n "${NAMED_NETNS:-}" ] && in_ns=(ip netns exec "$NAMED_NETNS")
 	if [ -z "${TSIG_KEY_FILE:-}" ]; then
 		TSIG_KEY_FILE=$LAB_DIR/lab-key.key
 		tsig-keygen -a hmac-sha256 lab-key >"$TSIG_KEY_FILE"
@@ -189,7 +191,7 @@ options {
 	directory "$d";
 	pid-file "$d/named.pid";
 	session-keyfile "$d/session.key";
-	listen-on port $port { 127.0.0.1; };
+	listen-on port $port { $addr; };
 	listen-on-v6 { none; };
 	recursion no;
 	dnssec-validation no;
@@ -203,13 +205,14 @@ zone "example.test" {
 EOF
 	chown -R bind: "$d" 2>/dev/null || true
 	chmod 644 "$TSIG_KEY_FILE"
-	named -g -c "$d/named.conf" -u bind >"$d/named.log" 2>&1 &
+	"${in_ns[@]}" named -g -c "$d/named.conf" -u bind >"$d/named.log" 2>&1 &
 	pid=$!
 	lab_on_exit kill "$pid"
 	eval "NAMED_PORT_$name=$port NAMED_PID_$name=$pid"
 	NAMED_PORT=$port
-	wait_for 15 "named $name" dig +time=1 +tries=1 -p "$port" @127.0.0.1 example.test SOA +norec +short
-	log "named $name on 127.0.0.1:$port"
+	wait_for 15 "named $name" "${in_ns[@]}" dig +time=1 +tries=1 -p "$port" @"$addr" \
+		example.test SOA +norec +short
+	log "named $name on $addr:$port"
 }
 
 # rrset PORT NAME: the sorted A records of NAME on the named at PORT, one line.
