@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "understudy/net.h"
 #include "check.h"
 
 static const char *const status_str[] = {
@@ -52,15 +52,6 @@ excerpt(const char *p, size_t n, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
-static int
-wait_fd(int fd, short ev, long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = ev };
-	long left = deadline - now_ms();
-
-	return left > 0 && poll(&pfd, 1, (int)left) == 1 ? 0 : -1;
-}
-
 /* An HTTP request line (the seed's own example, "GET /robots.txt
  * HTTP/1.0") also needs the blank line that ends the header, or the server
  * waits for more; any other request is one line. */
@@ -72,57 +63,46 @@ is_http_request(const char *s)
 	return n > 9 && strncmp(s + n - 9, " HTTP/1.", 8) == 0;
 }
 
-static enum check_status
-send_request(int fd, const struct check_spec *c, long deadline, struct check_result *r)
+/* One check in flight: the states of a round. */
+enum step { STEP_CONNECT, STEP_SEND, STEP_READ, STEP_DONE };
+
+struct flight {
+	const struct check_spec	*c;
+	struct check_result	*r;
+	enum step		 step;
+	int			 fd;
+	long			 deadline;
+	char			 out[sizeof(((struct check_spec *)0)->send) + 4];
+	size_t			 out_len, sent;
+	char			 in[CHECK_REPLY_MAX];
+	size_t			 got;
+};
+
+static void
+finish(struct flight *f, enum check_status st, long now)
 {
-	char line[sizeof(c->send) + 4];
-	size_t n = (size_t)snprintf(line, sizeof(line), "%s\r\n%s", c->send,
-	    is_http_request(c->send) ? "\r\n" : ""), off = 0;
+	char ex[200];
 
-	while (off < n) {
-		ssize_t w;
-
-		if (wait_fd(fd, POLLOUT, deadline) == -1)
-			return CHECK_TIMEOUT;
-		if ((w = send(fd, line + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			snprintf(r->detail, sizeof(r->detail), "send: %s", strerror(errno));
-			return CHECK_SEND;
-		}
-		off += (size_t)w;
+	f->r->status = st;
+	f->r->elapsed_ms = now - (f->deadline - f->c->timeout_ms);
+	if (st == CHECK_OK)
+		snprintf(f->r->detail, sizeof(f->r->detail), "answered in %ld ms", f->r->elapsed_ms);
+	else if (st == CHECK_TIMEOUT && f->step == STEP_READ) {
+		excerpt(f->in, f->got, ex, sizeof(ex));
+		snprintf(f->r->detail, sizeof(f->r->detail), "no \"%.60s\" within %d ms; got \"%s\"",
+		    f->c->expect, f->c->timeout_ms, ex);
+	} else if (st == CHECK_TIMEOUT)
+		snprintf(f->r->detail, sizeof(f->r->detail), "%s: no answer within %d ms",
+		    f->step == STEP_CONNECT ? "connect" : "send", f->c->timeout_ms);
+	else if (st == CHECK_CLOSED || st == CHECK_MISMATCH) {
+		excerpt(f->in, f->got, ex, sizeof(ex));
+		snprintf(f->r->detail, sizeof(f->r->detail), "expected \"%.60s\", got \"%s\"",
+		    f->c->expect, ex);
 	}
-	return CHECK_OK;
-}
-
-static enum check_status
-read_reply(int fd, const struct check_spec *c, long deadline, struct check_result *r)
-{
-	char buf[CHECK_REPLY_MAX], ex[200];
-	size_t got = 0, want = strlen(c->expect);
-	ssize_t n;
-
-	while (got < sizeof(buf)) {
-		if (wait_fd(fd, POLLIN, deadline) == -1) {
-			excerpt(buf, got, ex, sizeof(ex));
-			snprintf(r->detail, sizeof(r->detail), "no \"%.60s\" within %d ms; got \"%s\"",
-			    c->expect, c->timeout_ms, ex);
-			return CHECK_TIMEOUT;
-		}
-		if ((n = recv(fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT)) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			n = 0;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (memmem(buf, got, c->expect, want) != NULL)
-			return CHECK_OK;
-	}
-	excerpt(buf, got, ex, sizeof(ex));
-	snprintf(r->detail, sizeof(r->detail), "expected \"%.60s\", got \"%s\"", c->expect, ex);
-	return got < sizeof(buf) ? CHECK_CLOSED : CHECK_MISMATCH;
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+	f->step = STEP_DONE;
 }
 
 static enum check_status
@@ -131,31 +111,159 @@ connect_status(int err)
 	switch (err) {
 	case ECONNREFUSED:	return CHECK_REFUSED;
 	case ETIMEDOUT:		return CHECK_TIMEOUT;
-	case EHOSTUNREACH:	return CHECK_RESOLVE;
 	default:		return CHECK_CONNECT;
 	}
+}
+
+/* Starts a non-blocking connect; numeric hosts never block here. */
+static void
+launch(struct flight *f, long now)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai;
+	char port[8];
+	int rc;
+
+	f->fd = -1;
+	f->deadline = now + f->c->timeout_ms;
+	f->out_len = (size_t)snprintf(f->out, sizeof(f->out), "%s\r\n%s", f->c->send,
+	    is_http_request(f->c->send) ? "\r\n" : "");
+	snprintf(port, sizeof(port), "%u", f->c->port);
+	if ((rc = getaddrinfo(f->c->host, port, &hints, &ai)) != 0) {
+		snprintf(f->r->detail, sizeof(f->r->detail), "%s", gai_strerror(rc));
+		finish(f, CHECK_RESOLVE, now);
+		return;
+	}
+	f->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd == -1 || (connect(f->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
+	    errno != EINPROGRESS)) {
+		snprintf(f->r->detail, sizeof(f->r->detail), "connect: %s", strerror(errno));
+		freeaddrinfo(ai);
+		finish(f, connect_status(errno), now);
+		return;
+	}
+	freeaddrinfo(ai);
+	f->step = STEP_CONNECT;
+}
+
+static void
+on_connect(struct flight *f, long now)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err) {
+		snprintf(f->r->detail, sizeof(f->r->detail), "connect: %s", strerror(err));
+		finish(f, connect_status(err), now);
+	} else if (f->c->send[0])
+		f->step = STEP_SEND;
+	else if (f->c->expect[0])
+		f->step = STEP_READ;
+	else
+		finish(f, CHECK_OK, now);
+}
+
+static void
+on_send(struct flight *f, long now)
+{
+	ssize_t n = send(f->fd, f->out + f->sent, f->out_len - f->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		snprintf(f->r->detail, sizeof(f->r->detail), "send: %s", strerror(errno));
+		finish(f, CHECK_SEND, now);
+		return;
+	}
+	if (n > 0 && (f->sent += (size_t)n) == f->out_len)
+		f->step = f->c->expect[0] ? STEP_READ : STEP_DONE;
+	if (f->step == STEP_DONE)
+		finish(f, CHECK_OK, now);
+}
+
+static void
+on_read(struct flight *f, long now)
+{
+	ssize_t n = recv(f->fd, f->in + f->got, sizeof(f->in) - f->got, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		finish(f, CHECK_CLOSED, now);
+		return;
+	}
+	f->got += (size_t)n;
+	if (memmem(f->in, f->got, f->c->expect, strlen(f->c->expect)) != NULL)
+		finish(f, CHECK_OK, now);
+	else if (f->got == sizeof(f->in))
+		finish(f, CHECK_MISMATCH, now);
+}
+
+void
+check_round(const struct check_spec *specs, struct check_result *results, size_t n)
+{
+	struct flight *fl = calloc(n, sizeof(*fl));
+	struct pollfd *pfd = calloc(n, sizeof(*pfd));
+	size_t *idx = calloc(n, sizeof(*idx)), live;
+	long now = now_ms();
+
+	if (fl == NULL || pfd == NULL || idx == NULL) {
+		for (size_t i = 0; i < n; i++)
+			results[i] = (struct check_result){ CHECK_CONNECT, 0, "out of memory" };
+		free(fl);
+		free(pfd);
+		free(idx);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		fl[i].c = &specs[i];
+		fl[i].r = &results[i];
+		memset(fl[i].r, 0, sizeof(*fl[i].r));
+		launch(&fl[i], now);
+	}
+	for (;;) {
+		long next = -1;
+
+		live = 0;
+		now = now_ms();
+		for (size_t i = 0; i < n; i++) {
+			if (fl[i].step == STEP_DONE)
+				continue;
+			if (now >= fl[i].deadline) {
+				finish(&fl[i], CHECK_TIMEOUT, now);
+				continue;
+			}
+			pfd[live].fd = fl[i].fd;
+			pfd[live].events = fl[i].step == STEP_READ ? POLLIN : POLLOUT;
+			pfd[live].revents = 0;
+			idx[live++] = i;
+			if (next < 0 || fl[i].deadline < next)
+				next = fl[i].deadline;
+		}
+		if (live == 0)
+			break;
+		poll(pfd, live, (int)(next - now));
+		now = now_ms();
+		for (size_t k = 0; k < live; k++) {
+			struct flight *f = &fl[idx[k]];
+
+			if (pfd[k].revents == 0)
+				continue;
+			if (f->step == STEP_CONNECT)
+				on_connect(f, now);
+			else if (f->step == STEP_SEND)
+				on_send(f, now);
+			else
+				on_read(f, now);
+		}
+	}
+	free(fl);
+	free(pfd);
+	free(idx);
 }
 
 enum check_status
 check_run(const struct check_spec *c, struct check_result *r)
 {
-	long start = now_ms(), deadline = start + c->timeout_ms;
-	int fd;
-
-	memset(r, 0, sizeof(*r));
-	if ((fd = net_connect(c->host, c->port, c->timeout_ms, r->detail, sizeof(r->detail))) == -1) {
-		r->status = connect_status(errno);
-	} else {
-		r->status = CHECK_OK;
-		if (c->send[0])
-			r->status = send_request(fd, c, deadline, r);
-		if (r->status == CHECK_OK && c->expect[0])
-			r->status = read_reply(fd, c, deadline, r);
-		close(fd);
-	}
-	r->elapsed_ms = now_ms() - start;
-	if (r->status == CHECK_OK)
-		snprintf(r->detail, sizeof(r->detail), "answered in %ld ms", r->elapsed_ms);
+	check_round(c, r, 1);
 	return r->status;
 }
 
