@@ -19,7 +19,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include "understudy/ocf.h"
 #include "../helpers/dnsrr/check.h"
 #include "../helpers/dnsrr/dnsup.h"
+#include "../helpers/dnsrr/fanout.h"
 
 enum {
 	P_NAME, P_ADDRESS, P_ZONE, P_SERVERS, P_TTL, P_KEY, P_CHECK_HOST, P_CHECK_PORT,
@@ -340,100 +340,30 @@ find_zone(struct ocf_rsc *r, char *why, size_t whylen)
 	return res;
 }
 
-/* What one server is asked; every server gets its own thread, so a server
- * that does not answer delays nobody but itself. */
-enum job_op { JOB_ADD, JOB_WITHDRAW, JOB_REPAIR };
-
-struct job {
-	struct dnsup		 u;
-	enum job_op		 op;
-	const char		*zone;
-	const ldns_rr		*rr;
-	unsigned		 min_records;
-	enum dnsup_result	 res;
-	int			 repaired;
-	char			 why[512];
-};
-
-static void *
-job_run(void *arg)
-{
-	struct job *j = arg;
-	int has;
-
-	switch (j->op) {
-	case JOB_ADD:
-		j->res = dnsup_add(&j->u, j->zone, j->rr, j->why, sizeof(j->why));
-		if (j->res == DNSUP_OK && dnsup_holds(&j->u, j->rr, j->why, sizeof(j->why)) != 1) {
-			j->res = DNSUP_REJECTED;
-			snprintf(j->why, sizeof(j->why), "server %s accepted the update but does "
-			    "not serve the record", j->u.server->addr);
-		}
-		break;
-	case JOB_WITHDRAW:
-		j->res = dnsup_withdraw(&j->u, j->zone, j->rr, j->min_records, j->why,
-		    sizeof(j->why));
-		break;
-	case JOB_REPAIR:
-		if ((has = dnsup_holds(&j->u, j->rr, j->why, sizeof(j->why))) == 0) {
-			j->res = dnsup_add(&j->u, j->zone, j->rr, j->why, sizeof(j->why));
-			j->repaired = j->res == DNSUP_OK;
-		} else
-			j->res = has == 1 ? DNSUP_OK : DNSUP_NETWORK;
-		break;
-	}
-	return NULL;
-}
-
-/* Runs op on every server at once; returns the jobs (caller frees), or
- * NULL with *worst/why set when the zone cannot be found. */
-static struct job *
-run_jobs(struct ocf_rsc *r, enum job_op op, enum dnsup_result *worst, char *why, size_t whylen)
-{
-	struct dnsrr *d = D(r);
-	struct job *jobs;
-	pthread_t *tid;
-
-	if ((*worst = find_zone(r, why, whylen)) != DNSUP_OK)
-		return NULL;
-	jobs = calloc(d->servers.n, sizeof(*jobs));
-	tid = calloc(d->servers.n, sizeof(*tid));
-	if (jobs == NULL || tid == NULL)
-		exit(ocf_fail(OCF_ERR_GENERIC, "out of memory"));
-	for (size_t i = 0; i < d->servers.n; i++) {
-		jobs[i] = (struct job){ target(r, i), op, d->zone, d->rr,
-		    (unsigned)ocf_int(r, P_MIN_RECORDS), DNSUP_OK, 0, "" };
-		if (pthread_create(&tid[i], NULL, job_run, &jobs[i]) != 0)
-			job_run(&jobs[i]);	/* no thread: do it here */
-	}
-	for (size_t i = 0; i < d->servers.n; i++)
-		if (tid[i])
-			pthread_join(tid[i], NULL);
-	free(tid);
-	return jobs;
-}
-
-/* Logs each failure; keeps the most telling one (a refusal outranks a
- * server that did not answer). Returns how many servers succeeded. */
+/* Runs op on every server at once; logs what failed where. Returns how
+ * many servers succeeded, with the most telling failure in *worst/why. */
 static size_t
-tally(struct ocf_rsc *r, const struct job *jobs, enum dnsup_result *worst, char *why,
+on_all_servers(struct ocf_rsc *r, enum fanout_op op, enum dnsup_result *worst, char *why,
     size_t whylen)
 {
-	size_t ok = 0;
+	struct dnsrr *d = D(r);
+	struct fanout f = { &d->servers, &d->key, 3000, d->zone, d->rr,
+	    (unsigned)ocf_int(r, P_MIN_RECORDS), NULL, 0, DNSUP_OK, "" };
+	size_t ok;
 
-	*worst = DNSUP_OK;
-	for (size_t i = 0; i < D(r)->servers.n; i++) {
-		if (jobs[i].res == DNSUP_OK) {
-			ok++;
-			continue;
-		}
-		log_warn("%s", jobs[i].why);
-		if (*worst == DNSUP_OK || jobs[i].res == DNSUP_AUTH ||
-		    jobs[i].res == DNSUP_REJECTED || jobs[i].res == DNSUP_MIN_RECORDS) {
-			*worst = jobs[i].res;
-			snprintf(why, whylen, "%s", jobs[i].why);
-		}
-	}
+	if ((*worst = find_zone(r, why, whylen)) != DNSUP_OK)
+		return 0;
+	if (fanout_run(&f, op) == -1)
+		exit(ocf_fail(OCF_ERR_GENERIC, "out of memory"));
+	for (size_t i = 0; i < d->servers.n; i++)
+		if (f.per[i].repaired)
+			log_warn("server %s had lost the record; restored", f.per[i].server->addr);
+		else if (f.per[i].res != DNSUP_OK)
+			log_warn("%s", f.per[i].why);
+	*worst = f.worst;
+	snprintf(why, whylen, "%s", f.why);
+	ok = f.ok;
+	fanout_free(&f);
 	return ok;
 }
 
@@ -441,26 +371,15 @@ tally(struct ocf_rsc *r, const struct job *jobs, enum dnsup_result *worst, char 
 static size_t
 publish(struct ocf_rsc *r, enum dnsup_result *worst, char *why, size_t whylen)
 {
-	struct job *jobs = run_jobs(r, JOB_ADD, worst, why, whylen);
-	size_t held;
-
-	if (jobs == NULL)
-		return 0;
-	held = tally(r, jobs, worst, why, whylen);
-	free(jobs);
-	return held;
+	return on_all_servers(r, FANOUT_ADD, worst, why, whylen);
 }
 
 static enum dnsup_result
 withdraw(struct ocf_rsc *r, char *why, size_t whylen)
 {
 	enum dnsup_result worst;
-	struct job *jobs = run_jobs(r, JOB_WITHDRAW, &worst, why, whylen);
 
-	if (jobs == NULL)
-		return worst;
-	tally(r, jobs, &worst, why, whylen);
-	free(jobs);
+	on_all_servers(r, FANOUT_WITHDRAW, &worst, why, whylen);
 	return worst;
 }
 
@@ -530,16 +449,8 @@ repair(struct ocf_rsc *r)
 {
 	enum dnsup_result worst;
 	char why[512];
-	struct job *jobs = run_jobs(r, JOB_REPAIR, &worst, why, sizeof(why));
 
-	if (jobs == NULL)
-		return;
-	for (size_t i = 0; i < D(r)->servers.n; i++)
-		if (jobs[i].repaired)
-			log_warn("server %s had lost the record; restored", jobs[i].u.server->addr);
-		else if (jobs[i].res != DNSUP_OK)
-			log_warn("server %s lacks the record: %s", jobs[i].u.server->addr, jobs[i].why);
-	free(jobs);
+	on_all_servers(r, FANOUT_REPAIR, &worst, why, sizeof(why));
 }
 
 static enum ocf_exitcode
