@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../helpers/dnsrr/check.h"
+#include "../../helpers/dnsrr/monconf.h"
 #include "../../helpers/dnsrr/normaldns.h"
 #include "../../helpers/dnsrr/tsig.h"
 #include "check_main.h"
@@ -208,6 +209,75 @@ START_TEST(normal_dns_hostile)
 }
 END_TEST
 
+/* The seed's failover-monitor.config, verbatim, plus the key we need. */
+START_TEST(monitor_conf_seed_verbatim)
+{
+	struct buf text = BUF_INIT, warn = BUF_INIT;
+	struct monconf m;
+	char why[512], chunk[4096];
+	FILE *fp = fopen(SRCDIR "/tests/data/failover-monitor.config", "r");
+	size_t n;
+
+	ck_assert_ptr_nonnull(fp);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_append(&text, chunk, n);
+	fclose(fp);
+	buf_puts(&text, "tsig_key_file = /etc/bind/rr.key\n");
+	ck_assert_int_eq(monconf_parse(buf_str(&text), text.len, "fm.config", &m, &warn, why,
+	    sizeof(why)), 0);
+	ck_assert_uint_eq(m.nchecks, 7);
+	ck_assert_uint_eq(m.servers.n, 2);
+	ck_assert_str_eq(m.servers.v[1].addr, "192.168.0.2");
+	ck_assert_str_eq(m.checks[2].script, "fasttrack");	/* check_server7, in file order */
+	ck_assert_uint_eq(m.checks[3].spec.port, 25);
+	ck_assert_uint_eq(m.checks[5].spec.port, 110);
+	ck_assert_int_eq(m.interval_ms, 10000);
+	ck_assert_ptr_nonnull(strstr(buf_str(&warn), ":6: password is obsolete"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&warn), "email is obsolete"));
+	monconf_free(&m);
+	buf_free(&text);
+	buf_free(&warn);
+}
+END_TEST
+
+START_TEST(monitor_conf_hostile)
+{
+	static const char *bad[][2] = {
+		{ "tsig_key_file = /k\n", "f: no check_serverN" },
+		{ "check_server1 = 1.2.3.4|a|http|x|y|z\n", "DNS servers" },
+		{ "check_server1 = 1.2.3.4|a|http|x|y|z\nbind8_dns_server1 = 1.2.3.4\n",
+		  "tsig_key_file is required" },
+		{ "check_server1 = 1.2.3.4|a|http|x|y\n", "f:1: expected 6 fields" },
+		{ "interval = 0\n", "f:1: interval must be a number from 1" },
+		{ "rise = lots\n", "f:1: rise must be" },
+		{ "restart = maybe\n", "f:1: restart must be yes or no" },
+		{ "check_server1 = 1.2.3.4|a|nosuchsvc|x|y|z\n", "f:1: field 3" },
+		{ "garbage line\n", "f:1: expected" },
+		{ "check_server1 = 1.2.3.4|a|http|x|y|z\nbind8_dns_server1 = 1.2.3.4:99999\n"
+		  "tsig_key_file = /k\n", "DNS servers" },
+		{ "check_server1 = 1.2.3.4|a|http|x|y|z\nbind8_dns_server1 = 1.2.3.4\n"
+		  "tsig_key_file = /k\nrestart = yes\n", "needs ssh_user" },
+	};
+	static const char good[] = "check_server1 = 1.2.3.4|a|http|x|y|z\nfrobnicate = 1\n"
+	    "bind8_dns_server1 = 1.2.3.4\ntsig_key_file = /k\n";
+	struct buf warn = BUF_INIT;
+	struct monconf m;
+	char why[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ck_assert_msg(monconf_parse(bad[i][0], strlen(bad[i][0]), "f", &m, &warn, why,
+		    sizeof(why)) == -1, "accepted: %s", bad[i][0]);
+		ck_assert_msg(strstr(why, bad[i][1]) != NULL, "for %s: got \"%s\"", bad[i][0], why);
+		ck_assert_ptr_null(m.checks);
+	}
+	ck_assert_int_eq(monconf_parse(good, strlen(good), "f", &m, &warn, why, sizeof(why)), 0);
+	ck_assert_ptr_nonnull(strstr(buf_str(&warn), "f:2: unknown key frobnicate ignored"));
+	monconf_free(&m);
+	buf_free(&warn);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -222,6 +292,8 @@ suite(void)
 	tcase_add_test(tc, seed_line_hostile);
 	tcase_add_test(tc, normal_dns_seed_form);
 	tcase_add_test(tc, normal_dns_hostile);
+	tcase_add_test(tc, monitor_conf_seed_verbatim);
+	tcase_add_test(tc, monitor_conf_hostile);
 	suite_add_tcase(s, tc);
 	return s;
 }
