@@ -4,9 +4,10 @@
  * failures (never below min_records) and restores it after `rise`
  * successes. With restart = yes a failing service is first restarted over
  * SSH (key authentication, known_hosts checked) by its start/stop script.
- *   dnsrr-monitor -c FILE [-1] [-d]
+ *   dnsrr-monitor -c FILE [-1] [-n] [-d]
  * -1 runs one round, prints each check's state and exits (0 = all healthy);
- * -d logs debug. Exit 2 for a configuration error. */
+ * -n only checks and never touches DNS; -d logs debug. Exit 2 for a
+ * configuration error. */
 #include "config.h"
 
 #include <errno.h>
@@ -144,23 +145,27 @@ apply(struct watch *w, int in, const struct monconf *m, const struct tsig_key *k
 static void
 restart(struct watch *w, const struct monconf *m)
 {
-	struct ssh_opts o = { .host = w->sc->spec.host, .user = m->ssh_user,
+	struct ssh_opts o = { .host = w->sc->spec.host, .port = (unsigned)m->ssh_port,
+	    .user = m->ssh_user,
 	    .key_file = m->ssh_key, .known_hosts = m->known_hosts,
 	    .connect_timeout_ms = (int)m->check_timeout_ms, .io_timeout_ms = 60000 };
-	char script[128];
+	char script[1200];
 	const char *argv[] = { script, "restart", NULL };
 	struct ssh_session *s = ssh_session_new(&o);
 	int status = -1;
 
-	snprintf(script, sizeof(script), "/etc/init.d/%s", w->sc->script);
+	snprintf(script, sizeof(script), "%s/%s", m->scripts_path, w->sc->script);
 	if (s == NULL)
 		fatal(1, "out of memory");
 	if (ssh_connect(s) != SSH_OK ||
 	    ssh_exec(s, argv, NULL, 0, NULL, NULL, &status) != SSH_OK)
 		log_warn("restart of %s on %s failed: %s", w->sc->script, w->sc->spec.host,
 		    ssh_error(s));
+	else if (status != 0)
+		log_warn("restart of %s on %s failed: %s restart exited with %d", w->sc->script,
+		    w->sc->spec.host, script, status);
 	else
-		log_info("restarted %s on %s (exit %d)", w->sc->script, w->sc->spec.host, status);
+		log_info("restarted %s on %s", w->sc->script, w->sc->spec.host);
 	ssh_session_free(s);
 }
 
@@ -211,18 +216,20 @@ main(int argc, char **argv)
 	struct check_spec *specs;
 	struct check_result *res;
 	const char *path = NULL;
-	int ch, once = 0, debug = 0, healthy = 1;
+	int ch, once = 0, debug = 0, healthy = 1, dry = 0;
+	long round_ms;
 
-	while ((ch = getopt(argc, argv, "c:1d")) != -1) {
+	while ((ch = getopt(argc, argv, "c:1dn")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case '1': once = 1; break;
+		case 'n': dry = 1; break;
 		case 'd': debug = 1; break;
 		default: path = NULL; optind = argc + 1; break;
 		}
 	}
 	if (path == NULL || optind != argc) {
-		fprintf(stderr, "usage: dnsrr-monitor -c FILE [-1] [-d]\n");
+		fprintf(stderr, "usage: dnsrr-monitor -c FILE [-1] [-n] [-d]\n");
 		return 2;
 	}
 	log_init("dnsrr-monitor", 1, debug);
@@ -247,7 +254,12 @@ main(int argc, char **argv)
 		long start = now_ms(), left;
 
 		check_round(specs, res, m.nchecks);
-		for (size_t i = 0; i < m.nchecks; i++)
+		round_ms = now_ms() - start;
+		log_debug("round of %zu check(s) took %ld ms", m.nchecks, round_ms);
+		if (round_ms > m.interval_ms)
+			log_warn("a round of %zu checks took %ld ms, longer than the interval",
+			    m.nchecks, round_ms);
+		for (size_t i = 0; i < m.nchecks && !dry; i++)
 			judge(&w[i], &res[i], &m, &key);
 		if (once)
 			break;

@@ -22,6 +22,7 @@ static const struct num_key num_keys[] = {
 	{ "rise", offsetof(struct monconf, rise), 1, 1000 },
 	{ "fall", offsetof(struct monconf, fall), 1, 1000 },
 	{ "min_records", offsetof(struct monconf, min_records), 0, 1000 },
+	{ "ssh_port", offsetof(struct monconf, ssh_port), 1, 65535 },
 	{ NULL, 0, 0, 0 }
 };
 
@@ -36,13 +37,14 @@ static const struct str_key str_keys[] = {
 	{ "ssh_user", offsetof(struct monconf, ssh_user), 64 },
 	{ "ssh_key", offsetof(struct monconf, ssh_key), 4096 },
 	{ "known_hosts", offsetof(struct monconf, known_hosts), 4096 },
+	{ "scripts_path", offsetof(struct monconf, scripts_path), 1024 },
 	{ NULL, 0, 0 }
 };
 
 /* The seed's failover-server protocol (a password over plain TCP) is gone. */
 static const char *const obsolete[] = {
 	"password", "clusternode_server_port", "local_server_port", "email",
-	"scripts_path", "failover_directory", NULL
+	"failover_directory", NULL
 };
 
 static int
@@ -144,6 +146,10 @@ finish_conf(struct monconf *m, const char *path, struct buf *servers, char *why,
 		snprintf(why, whylen, "%s: tsig_key_file is required: updates are always signed", path);
 		return -1;
 	}
+	if (m->scripts_path[0] != '/') {
+		snprintf(why, whylen, "%s: scripts_path must be absolute", path);
+		return -1;
+	}
 	if (m->restart && (!m->ssh_user[0] || !m->ssh_key[0] || !m->known_hosts[0])) {
 		snprintf(why, whylen, "%s: restart = yes needs ssh_user, ssh_key and known_hosts", path);
 		return -1;
@@ -162,7 +168,7 @@ monconf_parse(const char *text, size_t len, const char *path, struct monconf *m,
 
 	memset(m, 0, sizeof(*m));
 	*m = (struct monconf){ .interval_ms = 10, .check_timeout_ms = 2000, .ttl = 1, .rise = 2,
-	    .fall = 2, .min_records = 1 };
+	    .fall = 2, .min_records = 1, .ssh_port = 22, .scripts_path = "/etc/init.d" };
 	if (conf_parse(text, len, &c, sub, sizeof(sub)) == -1) {
 		snprintf(why, whylen, "%s:%s", path, sub + 5);	/* "line N: …" */
 		return -1;

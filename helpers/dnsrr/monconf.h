@@ -19,6 +19,8 @@ struct monconf {
 	long			 rise, fall, min_records;
 	int			 restart;	/* restart a failed service over SSH */
 	char			 ssh_user[64], ssh_key[4096], known_hosts[4096];
+	long			 ssh_port;
+	char			 scripts_path[1024];	/* the seed's failover.config key */
 };
 
 /* Parses text; path names the file in messages. Warnings (one per line)

@@ -107,6 +107,7 @@ start_sshd() {
 	local d=$LAB_DIR/sshd
 	need sshd ssh-keygen
 	SSH_USER=${1:-root}
+	local addr=${SSHD_ADDR:-127.0.0.1}
 	mkdir -p "$d" /run/sshd
 	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" -C lab-host
 	ssh-keygen -q -t ed25519 -N '' -f "$d/client_key" -C lab-client
@@ -114,7 +115,7 @@ start_sshd() {
 	SSHD_PORT=$(free_port)
 	cat >"$d/sshd_config" <<EOF
 Port $SSHD_PORT
-ListenAddress 127.0.0.1
+ListenAddress $addr
 HostKey $d/host_key
 PidFile $d/sshd.pid
 AuthorizedKeysFile $d/authorized_keys
@@ -128,12 +129,12 @@ LogLevel VERBOSE
 EOF
 	/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || fail "sshd did not start"
 	lab_on_exit sh -c "kill \$(cat '$d/sshd.pid')"
-	wait_for 10 "sshd" port_open 127.0.0.1 "$SSHD_PORT"
+	wait_for 10 "sshd" port_open "$addr" "$SSHD_PORT"
 	SSH_KEY=$d/client_key
 	SSHD_HOSTKEY=$d/host_key
 	KNOWN_HOSTS=$d/known_hosts
-	echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$d/host_key.pub")" >"$KNOWN_HOSTS"
-	log "sshd on 127.0.0.1:$SSHD_PORT"
+	echo "[$addr]:$SSHD_PORT $(cut -d' ' -f1,2 "$d/host_key.pub")" >"$KNOWN_HOSTS"
+	log "sshd on $addr:$SSHD_PORT"
 }
 
 # ---------------------------------------------------------------- PostgreSQL
