@@ -15,20 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "understudy/clock.h"
 #include "understudy/run.h"
 
 #define RUN_KILL_GRACE_MS	2000
 
 extern char **environ;
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 int
 run_which(const char *prog, char *out, size_t outlen)
@@ -181,12 +173,12 @@ supervise(const struct run_cmd *c, pid_t pid, struct run_io *io, struct run_resu
 				pump(c, io, 10);
 			break;
 		}
-		if (deadline >= 0 && killed_at < 0 && now_ms() >= deadline) {
+		if (deadline >= 0 && killed_at < 0 && clock_ms() >= deadline) {
 			kill(-pid, SIGTERM);
-			killed_at = now_ms();
-		} else if (killed_at >= 0 && now_ms() - killed_at >= RUN_KILL_GRACE_MS) {
+			killed_at = clock_ms();
+		} else if (killed_at >= 0 && clock_ms() - killed_at >= RUN_KILL_GRACE_MS) {
 			kill(-pid, SIGKILL);
-			killed_at = now_ms() + 1000000;
+			killed_at = clock_ms() + 1000000;
 		}
 	}
 	if (killed_at >= 0) {
@@ -229,7 +221,7 @@ run(const struct run_cmd *c, struct run_result *r)
 	struct passwd *pw = NULL;
 	struct run_io io;
 	int in[2], out[2], err[2], ep[2], e;
-	long start = now_ms();
+	long start = clock_ms();
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
@@ -269,7 +261,7 @@ run(const struct run_cmd *c, struct run_result *r)
 		r->status = (e == ENOENT || e == EACCES) ? RUN_NOT_FOUND : RUN_ERROR;
 	}
 	close(ep[0]);
-	r->elapsed_ms = now_ms() - start;
+	r->elapsed_ms = clock_ms() - start;
 	return r->status;
 }
 

@@ -19,6 +19,7 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
+#include "understudy/clock.h"
 #include "understudy/log.h"
 #include "understudy/net.h"
 #include "understudy/ssh.h"
@@ -375,22 +376,13 @@ ssh_quote(struct buf *b, const char *w)
 	return buf_puts(b, "'");
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Waits until the socket can move what libssh2 is blocked on. */
 static int
 wait_socket(struct ssh_session *s, long deadline)
 {
 	struct pollfd pfd = { .fd = s->sock };
 	int dir = libssh2_session_block_directions(s->sess);
-	long left = deadline - now_ms();
+	long left = deadline - clock_ms();
 
 	if (left <= 0)
 		return -1;
@@ -486,7 +478,7 @@ ssh_exec(struct ssh_session *s, const char *const *argv, const void *input, size
 	struct exec_io io = { input, input ? input_len : 0, 0, 0, { out, err } };
 	struct buf cmd = BUF_INIT;
 	LIBSSH2_CHANNEL *ch;
-	long deadline = now_ms() + s->o.io_timeout_ms;
+	long deadline = clock_ms() + s->o.io_timeout_ms;
 	int rc;
 
 	if (s->sess == NULL)

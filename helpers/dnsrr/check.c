@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "understudy/clock.h"
 #include "check.h"
 
 static const char *const status_str[] = {
@@ -24,15 +25,6 @@ const char *
 check_status_str(enum check_status s)
 {
 	return s <= CHECK_MISMATCH ? status_str[s] : "unknown";
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* Printable excerpt of what the peer sent, for the reason line. */
@@ -203,7 +195,7 @@ check_round(const struct check_spec *specs, struct check_result *results, size_t
 	struct flight *fl = calloc(n, sizeof(*fl));
 	struct pollfd *pfd = calloc(n, sizeof(*pfd));
 	size_t *idx = calloc(n, sizeof(*idx)), live;
-	long now = now_ms();
+	long now = clock_ms();
 
 	if (fl == NULL || pfd == NULL || idx == NULL) {
 		for (size_t i = 0; i < n; i++)
@@ -223,7 +215,7 @@ check_round(const struct check_spec *specs, struct check_result *results, size_t
 		long next = -1;
 
 		live = 0;
-		now = now_ms();
+		now = clock_ms();
 		for (size_t i = 0; i < n; i++) {
 			if (fl[i].step == STEP_DONE)
 				continue;
@@ -241,7 +233,7 @@ check_round(const struct check_spec *specs, struct check_result *results, size_t
 		if (live == 0)
 			break;
 		poll(pfd, live, (int)(next - now));
-		now = now_ms();
+		now = clock_ms();
 		for (size_t k = 0; k < live; k++) {
 			struct flight *f = &fl[idx[k]];
 

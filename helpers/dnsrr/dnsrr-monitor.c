@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "understudy/clock.h"
 #include "understudy/buf.h"
 #include "understudy/log.h"
 #include "understudy/ssh.h"
@@ -42,15 +43,6 @@ static void
 on_signal(int sig)
 {
 	stopping = sig;
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static int
@@ -251,10 +243,10 @@ main(int argc, char **argv)
 	log_info("watching %zu service(s), %zu DNS server(s), every %ld ms", m.nchecks,
 	    m.servers.n, m.interval_ms);
 	while (!stopping) {
-		long start = now_ms(), left;
+		long start = clock_ms(), left;
 
 		check_round(specs, res, m.nchecks);
-		round_ms = now_ms() - start;
+		round_ms = clock_ms() - start;
 		log_debug("round of %zu check(s) took %ld ms", m.nchecks, round_ms);
 		if (round_ms > m.interval_ms)
 			log_warn("a round of %zu checks took %ld ms, longer than the interval",
@@ -263,8 +255,8 @@ main(int argc, char **argv)
 			judge(&w[i], &res[i], &m, &key);
 		if (once)
 			break;
-		for (left = m.interval_ms - (now_ms() - start); left > 0 && !stopping;
-		    left = m.interval_ms - (now_ms() - start))
+		for (left = m.interval_ms - (clock_ms() - start); left > 0 && !stopping;
+		    left = m.interval_ms - (clock_ms() - start))
 			usleep((useconds_t)(left > 100 ? 100 : left) * 1000);
 	}
 	if (once) {
