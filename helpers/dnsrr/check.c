@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <qb/qbloop.h>
+
 #include "understudy/clock.h"
 #include "check.h"
 
@@ -58,7 +60,14 @@ is_http_request(const char *s)
 /* One check in flight: the states of a round. */
 enum step { STEP_CONNECT, STEP_SEND, STEP_READ, STEP_DONE };
 
+struct round {
+	qb_loop_t		*loop;
+	size_t			 live;		/* checks still in flight */
+};
+
 struct flight {
+	struct round		*round;
+	qb_loop_timer_handle	 timer;
 	const struct check_spec	*c;
 	struct check_result	*r;
 	enum step		 step;
@@ -91,9 +100,6 @@ finish(struct flight *f, enum check_status st, long now)
 		snprintf(f->r->detail, sizeof(f->r->detail), "expected \"%.60s\", got \"%s\"",
 		    f->c->expect, ex);
 	}
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
 	f->step = STEP_DONE;
 }
 
@@ -129,9 +135,11 @@ launch(struct flight *f, long now)
 	f->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (f->fd == -1 || (connect(f->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
 	    errno != EINPROGRESS)) {
-		snprintf(f->r->detail, sizeof(f->r->detail), "connect: %s", strerror(errno));
+		int err = errno;
+
+		snprintf(f->r->detail, sizeof(f->r->detail), "connect: %s", strerror(err));
 		freeaddrinfo(ai);
-		finish(f, connect_status(errno), now);
+		finish(f, connect_status(err), now);
 		return;
 	}
 	freeaddrinfo(ai);
@@ -189,20 +197,86 @@ on_read(struct flight *f, long now)
 		finish(f, CHECK_MISMATCH, now);
 }
 
+/* The events a step waits for. */
+static int32_t
+wanted(const struct flight *f)
+{
+	return f->step == STEP_READ ? POLLIN : POLLOUT;
+}
+
+/* A check that is done leaves the loop; the last one stops it. Its fd is
+ * closed after the loop, so libqb never sees a recycled descriptor. */
+static void
+retire(struct flight *f)
+{
+	qb_loop_timer_del(f->round->loop, f->timer);
+	qb_loop_poll_del(f->round->loop, f->fd);
+	if (--f->round->live == 0)
+		qb_loop_stop(f->round->loop);
+}
+
+static int32_t
+on_event(int32_t fd, int32_t revents, void *data)
+{
+	struct flight *f = data;
+	enum step before = f->step;
+	long now = clock_ms();
+
+	if (f->step == STEP_CONNECT)
+		on_connect(f, now);
+	else if (f->step == STEP_SEND)
+		on_send(f, now);
+	else
+		on_read(f, now);
+	if (f->step == STEP_DONE)
+		retire(f);
+	else if (f->step != before)
+		qb_loop_poll_mod(f->round->loop, QB_LOOP_MED, fd, wanted(f), f, on_event);
+	return 0;
+}
+
+static void
+on_deadline(void *data)
+{
+	struct flight *f = data;
+
+	if (f->step == STEP_DONE)
+		return;
+	finish(f, CHECK_TIMEOUT, clock_ms());
+	f->timer = 0;
+	qb_loop_poll_del(f->round->loop, f->fd);
+	if (--f->round->live == 0)
+		qb_loop_stop(f->round->loop);
+}
+
+static int
+enter(struct round *rd, struct flight *f)
+{
+	f->round = rd;
+	if (qb_loop_poll_add(rd->loop, QB_LOOP_MED, f->fd, wanted(f), f, on_event) != 0)
+		return -1;
+	if (qb_loop_timer_add(rd->loop, QB_LOOP_MED, (uint64_t)f->c->timeout_ms * 1000000ULL,
+	    f, on_deadline, &f->timer) != 0) {
+		qb_loop_poll_del(rd->loop, f->fd);
+		return -1;
+	}
+	rd->live++;
+	return 0;
+}
+
 void
 check_round(const struct check_spec *specs, struct check_result *results, size_t n)
 {
 	struct flight *fl = calloc(n, sizeof(*fl));
-	struct pollfd *pfd = calloc(n, sizeof(*pfd));
-	size_t *idx = calloc(n, sizeof(*idx)), live;
+	struct round rd = { qb_loop_create(), 0 };
 	long now = clock_ms();
 
-	if (fl == NULL || pfd == NULL || idx == NULL) {
+	if (fl == NULL || rd.loop == NULL) {
 		for (size_t i = 0; i < n; i++)
 			results[i] = (struct check_result){ CHECK_CONNECT, 0, "out of memory" };
 		free(fl);
-		free(pfd);
-		free(idx);
+		if (rd.loop)
+			qb_loop_destroy(rd.loop);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -210,46 +284,18 @@ check_round(const struct check_spec *specs, struct check_result *results, size_t
 		fl[i].r = &results[i];
 		memset(fl[i].r, 0, sizeof(*fl[i].r));
 		launch(&fl[i], now);
-	}
-	for (;;) {
-		long next = -1;
-
-		live = 0;
-		now = clock_ms();
-		for (size_t i = 0; i < n; i++) {
-			if (fl[i].step == STEP_DONE)
-				continue;
-			if (now >= fl[i].deadline) {
-				finish(&fl[i], CHECK_TIMEOUT, now);
-				continue;
-			}
-			pfd[live].fd = fl[i].fd;
-			pfd[live].events = fl[i].step == STEP_READ ? POLLIN : POLLOUT;
-			pfd[live].revents = 0;
-			idx[live++] = i;
-			if (next < 0 || fl[i].deadline < next)
-				next = fl[i].deadline;
-		}
-		if (live == 0)
-			break;
-		poll(pfd, live, (int)(next - now));
-		now = clock_ms();
-		for (size_t k = 0; k < live; k++) {
-			struct flight *f = &fl[idx[k]];
-
-			if (pfd[k].revents == 0)
-				continue;
-			if (f->step == STEP_CONNECT)
-				on_connect(f, now);
-			else if (f->step == STEP_SEND)
-				on_send(f, now);
-			else
-				on_read(f, now);
+		if (fl[i].step != STEP_DONE && enter(&rd, &fl[i]) == -1) {
+			snprintf(fl[i].r->detail, sizeof(fl[i].r->detail), "event loop is full");
+			finish(&fl[i], CHECK_CONNECT, now);
 		}
 	}
+	if (rd.live > 0)
+		qb_loop_run(rd.loop);
+	qb_loop_destroy(rd.loop);
+	for (size_t i = 0; i < n; i++)
+		if (fl[i].fd != -1)
+			close(fl[i].fd);
 	free(fl);
-	free(pfd);
-	free(idx);
 }
 
 enum check_status

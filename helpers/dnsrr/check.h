@@ -35,7 +35,8 @@ struct check_result {
 };
 
 enum check_status check_run(const struct check_spec *, struct check_result *);
-/* Runs n checks at once on one poll loop; each keeps its own deadline. */
+/* Runs n checks at once on one libqb main loop (epoll); each keeps its
+ * own deadline as a loop timer. */
 void	 check_round(const struct check_spec *, struct check_result *, size_t n);
 const char *check_status_str(enum check_status);
 
