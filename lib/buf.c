@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "understudy/buf.h"
 
@@ -115,6 +117,31 @@ buf_xml_escape(struct buf *b, const char *s)
 		}
 		if (rep ? buf_puts(b, rep) : buf_append(b, s, 1))
 			return -1;
+	}
+	return 0;
+}
+
+int
+buf_read_file(struct buf *b, const char *path, size_t max)
+{
+	char chunk[8192];
+	size_t start = b->len;
+	ssize_t n;
+	int fd, err = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (b->len - start + (size_t)n > max || buf_append(b, chunk, (size_t)n) == -1) {
+			err = b->len - start + (size_t)n > max ? EFBIG : ENOMEM;
+			break;
+		}
+	if (n < 0)
+		err = errno;
+	close(fd);
+	if (err) {
+		errno = err;
+		return -1;
 	}
 	return 0;
 }

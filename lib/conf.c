@@ -3,12 +3,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "understudy/buf.h"
 #include "understudy/conf.h"
@@ -117,25 +114,11 @@ int
 conf_load(const char *path, struct conf *c, char *why, size_t whylen)
 {
 	struct buf b = BUF_INIT;
-	char chunk[4096], sub[256];
-	ssize_t n;
-	int fd, rc;
+	char sub[256];
+	int rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (buf_read_file(&b, path, CONF_MAX_SIZE) == -1) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (b.len + (size_t)n > CONF_MAX_SIZE || buf_append(&b, chunk, (size_t)n)) {
-			snprintf(why, whylen, "%s: larger than %d bytes", path, CONF_MAX_SIZE);
-			n = -2;
-			break;
-		}
-	}
-	if (n == -1)
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-	close(fd);
-	if (n < 0) {
 		buf_free(&b);
 		return -1;
 	}

@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,17 +48,14 @@ static int
 load(const char *path, struct monconf *m, struct tsig_key *key)
 {
 	struct buf text = BUF_INIT, warn = BUF_INIT;
-	char chunk[8192], why[600];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	char why[600];
+	int rc;
 
-	if (fd == -1) {
+	if (buf_read_file(&text, path, MON_FILE_MAX) == -1) {
 		log_err("%s: %s", path, strerror(errno));
+		buf_free(&text);
 		return -1;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && text.len < MON_FILE_MAX)
-		buf_append(&text, chunk, (size_t)n);
-	close(fd);
 	rc = monconf_parse(buf_str(&text), text.len, path, m, &warn, why, sizeof(why));
 	for (char *l = warn.data, *nl; l && *l; l = nl + 1) {
 		nl = strchr(l, '\n');

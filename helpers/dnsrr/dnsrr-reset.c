@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +27,6 @@ usage(void)
 	fprintf(stderr, "usage: dnsrr-reset [-n] -k keyfile [-s \"addr[:port] ...\"] [-z zone] "
 	    "[-t ms] file\n");
 	exit(2);
-}
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd == -1)
-		return -1;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b->len < RESET_FILE_MAX)
-		buf_append(b, chunk, (size_t)n);
-	close(fd);
-	if (b->len >= RESET_FILE_MAX)
-		errno = EFBIG;
-	return n < 0 || b->len >= RESET_FILE_MAX ? -1 : 0;
 }
 
 /* Deletes of every RRset the baseline names, then its records. */
@@ -155,7 +137,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || keyfile == NULL || timeout <= 0)
 		usage();
-	if (read_file(argv[optind], &text) == -1) {
+	if (buf_read_file(&text, argv[optind], RESET_FILE_MAX) == -1) {
 		fprintf(stderr, "dnsrr-reset: %s: %s\n", argv[optind], strerror(errno));
 		return 2;
 	}

@@ -12,18 +12,19 @@
 struct num_key {
 	const char	*name;
 	size_t		 off;
-	long		 min, max;
+	long		 min, max;	/* as the file says it */
+	long		 scale;		/* to the unit of the field */
 };
 
 static const struct num_key num_keys[] = {
-	{ "interval", offsetof(struct monconf, interval_ms), 1, 86400 },
-	{ "check_timeout", offsetof(struct monconf, check_timeout_ms), 10, 600000 },
-	{ "ttl", offsetof(struct monconf, ttl), 0, 86400 },
-	{ "rise", offsetof(struct monconf, rise), 1, 1000 },
-	{ "fall", offsetof(struct monconf, fall), 1, 1000 },
-	{ "min_records", offsetof(struct monconf, min_records), 0, 1000 },
-	{ "ssh_port", offsetof(struct monconf, ssh_port), 1, 65535 },
-	{ NULL, 0, 0, 0 }
+	{ "interval", offsetof(struct monconf, interval_ms), 1, 86400, 1000 },	/* seconds */
+	{ "check_timeout", offsetof(struct monconf, check_timeout_ms), 10, 600000, 1 },
+	{ "ttl", offsetof(struct monconf, ttl), 0, 86400, 1 },
+	{ "rise", offsetof(struct monconf, rise), 1, 1000, 1 },
+	{ "fall", offsetof(struct monconf, fall), 1, 1000, 1 },
+	{ "min_records", offsetof(struct monconf, min_records), 0, 1000, 1 },
+	{ "ssh_port", offsetof(struct monconf, ssh_port), 1, 65535, 1 },
+	{ NULL, 0, 0, 0, 0 }
 };
 
 struct str_key {
@@ -82,7 +83,7 @@ set_number(struct monconf *m, const struct num_key *k, const char *v, char *why,
 		snprintf(why, whylen, "%s must be a number from %ld to %ld", k->name, k->min, k->max);
 		return -1;
 	}
-	*(long *)(void *)((char *)m + k->off) = n;
+	*(long *)(void *)((char *)m + k->off) = n * k->scale;
 	return 0;
 }
 
@@ -167,7 +168,7 @@ monconf_parse(const char *text, size_t len, const char *path, struct monconf *m,
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
-	*m = (struct monconf){ .interval_ms = 10, .check_timeout_ms = 2000, .ttl = 1, .rise = 2,
+	*m = (struct monconf){ .interval_ms = 10000, .check_timeout_ms = 2000, .ttl = 1, .rise = 2,
 	    .fall = 2, .min_records = 1, .ssh_port = 22, .scripts_path = "/etc/init.d" };
 	if (conf_parse(text, len, &c, sub, sizeof(sub)) == -1) {
 		snprintf(why, whylen, "%s:%s", path, sub + 5);	/* "line N: …" */
@@ -183,7 +184,6 @@ monconf_parse(const char *text, size_t len, const char *path, struct monconf *m,
 		if (r == 1)
 			buf_printf(warn, "%s:%d: %s\n", path, c.v[i].line, sub);
 	}
-	m->interval_ms *= 1000;	/* the file says seconds */
 	rc = finish_conf(m, path, &servers, why, whylen);
 out:
 	conf_free(&c);

@@ -3,13 +3,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "understudy/buf.h"
 #include "tsig.h"
 
 #define TSIG_FILE_MAX	65536
@@ -248,23 +246,17 @@ tsig_parse(const char *text, size_t len, const char *want, struct tsig_key *k,
 int
 tsig_load(const char *path, const char *want, struct tsig_key *k, char *why, size_t whylen)
 {
-	char text[TSIG_FILE_MAX], sub[200];
-	ssize_t n;
-	int fd, rc;
+	struct buf text = BUF_INIT;
+	char sub[200];
+	int rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (buf_read_file(&text, path, TSIG_FILE_MAX) == -1) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	n = read(fd, text, sizeof(text));
-	close(fd);
-	if (n < 0 || n == (ssize_t)sizeof(text)) {
-		snprintf(why, whylen, "%s: %s", path, n < 0 ? strerror(errno) : "file too large");
-		return -1;
-	}
-	rc = tsig_parse(text, (size_t)n, want, k, sub, sizeof(sub));
-	explicit_bzero(text, sizeof(text));
-	if (rc == -1)
+		rc = -1;
+	} else if ((rc = tsig_parse(buf_str(&text), text.len, want, k, sub, sizeof(sub))) == -1)
 		snprintf(why, whylen, "%s: %s", path, sub);
+	if (text.data)
+		explicit_bzero(text.data, text.len);
+	buf_free(&text);
 	return rc;
 }

@@ -27,6 +27,8 @@ int	 buf_vprintf(struct buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
 /* Appends s with XML special characters escaped. */
 int	 buf_xml_escape(struct buf *, const char *s);
+/* Appends the whole file at path; -1 with errno set (EFBIG past max bytes). */
+int	 buf_read_file(struct buf *, const char *path, size_t max);
 const char *buf_str(const struct buf *);
 char	*buf_steal(struct buf *);
 
