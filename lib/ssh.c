@@ -33,6 +33,8 @@ struct ssh_session {
 	char		 fp[64];
 	char		 err[768];
 	enum ssh_err	 last;		/* what err describes */
+	unsigned	 gen;		/* bumped per connection: streams of an
+					 * old one died with its session */
 };
 
 static int ssh_lib_ready;
@@ -320,6 +322,7 @@ ssh_connect(struct ssh_session *s)
 		ssh_disconnect(s);
 		return fail(s, SSH_E_LOCAL, "%s: libssh2_session_init failed", s->where);
 	}
+	s->gen++;
 	libssh2_session_set_blocking(s->sess, 1);
 	libssh2_session_set_timeout(s->sess, s->o.connect_timeout_ms);
 	if (libssh2_session_handshake(s->sess, s->sock) != 0) {
@@ -665,4 +668,131 @@ ssh_get(struct ssh_session *s, const char *remote, const char *local)
 	if (e != SSH_OK)
 		unlink(tmp);
 	return e;
+}
+
+/* Long-lived exec channels: a remote end that speaks a protocol with us
+ * over its stdin/stdout, as rsync does, instead of one exec per request. */
+struct ssh_stream {
+	struct ssh_session	*s;
+	LIBSSH2_CHANNEL		*ch;
+	unsigned		 gen;
+	char			 rbuf[4096];
+	size_t			 roff, rlen;
+};
+
+enum ssh_err
+ssh_stream_open(struct ssh_session *s, const char *const *argv, struct ssh_stream **out)
+{
+	struct buf cmd = BUF_INIT;
+	struct ssh_stream *st;
+	int rc;
+
+	*out = NULL;
+	if (s->sess == NULL)
+		return fail(s, SSH_E_PROTO, "%s: not connected", s->where);
+	for (size_t i = 0; argv[i]; i++)
+		if ((i && buf_puts(&cmd, " ")) || ssh_quote(&cmd, argv[i])) {
+			buf_free(&cmd);
+			return fail(s, SSH_E_LOCAL, "out of memory");
+		}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		buf_free(&cmd);
+		return fail(s, SSH_E_LOCAL, "out of memory");
+	}
+	st->s = s;
+	if ((st->ch = open_channel(s)) == NULL) {
+		buf_free(&cmd);
+		free(st);
+		return s->last;
+	}
+	rc = libssh2_channel_exec(st->ch, buf_str(&cmd));
+	buf_free(&cmd);
+	if (rc != 0) {
+		libssh2_channel_free(st->ch);
+		free(st);
+		return lib_fail(s, "exec");
+	}
+	st->gen = s->gen;
+	*out = st;
+	return SSH_OK;
+}
+
+static int
+stream_alive(struct ssh_stream *st)
+{
+	return st->s->sess != NULL && st->gen == st->s->gen;
+}
+
+enum ssh_err
+ssh_stream_write(struct ssh_stream *st, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	if (!stream_alive(st))
+		return fail(st->s, SSH_E_PROTO, "%s: session lost", st->s->where);
+	while (len > 0) {
+		if ((n = libssh2_channel_write(st->ch, p, len)) < 0)
+			return lib_fail(st->s, "write");
+		p += n;
+		len -= (size_t)n;
+	}
+	return SSH_OK;
+}
+
+enum ssh_err
+ssh_stream_gets(struct ssh_stream *st, char *line, size_t max)
+{
+	size_t used = 0;
+	ssize_t n;
+
+	for (;;) {
+		while (st->roff < st->rlen) {
+			char c = st->rbuf[st->roff++];
+
+			if (c == '\n') {
+				line[used] = '\0';
+				return SSH_OK;
+			}
+			if (used + 1 < max)
+				line[used++] = c;
+		}
+		if (!stream_alive(st))
+			return fail(st->s, SSH_E_PROTO, "%s: session lost", st->s->where);
+		n = libssh2_channel_read(st->ch, st->rbuf, sizeof(st->rbuf));
+		if (n < 0)
+			return lib_fail(st->s, "read");
+		if (n == 0) {
+			line[used] = '\0';
+			return fail(st->s, SSH_E_REMOTE, "%s: remote end closed the stream",
+			    st->s->where);
+		}
+		st->roff = 0;
+		st->rlen = (size_t)n;
+	}
+}
+
+enum ssh_err
+ssh_stream_close(struct ssh_stream *st, struct buf *err, int *exit_status)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	if (st == NULL)
+		return SSH_OK;
+	if (!stream_alive(st)) {
+		free(st);	/* its channel went with the old session */
+		return SSH_OK;
+	}
+	libssh2_channel_send_eof(st->ch);
+	while ((n = libssh2_channel_read_stderr(st->ch, chunk, sizeof(chunk))) > 0)
+		if (err)
+			buf_append(err, chunk, (size_t)n);
+	libssh2_channel_close(st->ch);
+	libssh2_channel_wait_closed(st->ch);
+	if (exit_status)
+		*exit_status = libssh2_channel_get_exit_status(st->ch);
+	libssh2_channel_free(st->ch);
+	free(st);
+	return SSH_OK;
 }

@@ -58,6 +58,18 @@ enum ssh_err ssh_put(struct ssh_session *, const char *local_path,
 enum ssh_err ssh_get(struct ssh_session *, const char *remote_path,
 	    const char *local_path);
 
+/* A long-lived exec channel: argv runs on the peer and we talk to its
+ * stdin/stdout (our remote ends: pgwarm-archive --receive, mirror-serve).
+ * Writes and reads block up to io_timeout_ms. */
+struct ssh_stream;
+enum ssh_err ssh_stream_open(struct ssh_session *, const char *const *argv,
+	    struct ssh_stream **);
+enum ssh_err ssh_stream_write(struct ssh_stream *, const void *, size_t);
+/* One line of the remote's stdout, without the newline (truncated to max). */
+enum ssh_err ssh_stream_gets(struct ssh_stream *, char *line, size_t max);
+/* Sends EOF, collects what the remote wrote on stderr and its exit status. */
+enum ssh_err ssh_stream_close(struct ssh_stream *, struct buf *err, int *exit_status);
+
 /* Appends word quoted for a POSIX shell. */
 int	 ssh_quote(struct buf *, const char *word);
 

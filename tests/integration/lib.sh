@@ -132,9 +132,22 @@ EOF
 	wait_for 10 "sshd" port_open "$addr" "$SSHD_PORT"
 	SSH_KEY=$d/client_key
 	SSHD_HOSTKEY=$d/host_key
+	ssh_user_unlock "$SSH_USER"
 	KNOWN_HOSTS=$d/known_hosts
 	echo "[$addr]:$SSHD_PORT $(cut -d' ' -f1,2 "$d/host_key.pub")" >"$KNOWN_HOSTS"
 	log "sshd on $addr:$SSHD_PORT"
+}
+
+# A system user such as postgres ships locked ("!"), and sshd refuses key
+# logins to locked accounts; "*" still allows no password. Put back on exit.
+ssh_user_unlock() {
+	local old
+	old=$(getent shadow "$1" | cut -d: -f2)
+	case $old in
+	'!'|'!!'|'!*')
+		usermod -p '*' "$1"
+		lab_on_exit usermod -p "$old" "$1" ;;
+	esac
 }
 
 # ---------------------------------------------------------------- PostgreSQL

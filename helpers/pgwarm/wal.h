@@ -1,0 +1,32 @@
+/* PostgreSQL WAL file names and segment headers: what pgwarm-restore,
+ * pgwarm-standby and the archive receiver accept, and what cleanup removes. */
+#ifndef PGWARM_WAL_H
+#define PGWARM_WAL_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum wal_kind {
+	WAL_NONE,		/* not a name PostgreSQL archives */
+	WAL_SEGMENT,		/* 000000010000000000000003 */
+	WAL_PARTIAL,		/* 000000010000000000000003.partial */
+	WAL_HISTORY,		/* 00000002.history */
+	WAL_BACKUP		/* 000000010000000000000003.00000028.backup */
+};
+
+enum wal_kind wal_kind(const char *name);
+/* Timeline of a segment, partial, backup or history name (0 if none). */
+uint32_t wal_timeline(const char *name);
+/* Orders segment positions ignoring the timeline, as pg_archivecleanup. */
+int	 wal_pos_cmp(const char *a, const char *b);
+/* Checks that a segment's first page header matches its name and size:
+ * catches a truncated copy, a zero-filled or a misnamed file. Returns 0 when
+ * good, 1 when shorter than it should be (a copy still in progress), -1
+ * when wrong. History and backup files are not checked. */
+int	 wal_verify(const char *name, const unsigned char *head, size_t headlen,
+	    uint64_t filesize, char *why, size_t whylen);
+int	 wal_verify_file(const char *path, const char *name, char *why, size_t whylen);
+/* Removes, from dir, segments and partials before restart (exclusive):
+ * what archive_cleanup_command does. Returns the count, -1 on error. */
+int	 wal_cleanup(const char *dir, const char *restart, int dry_run, char *why,
+	    size_t whylen);
+#endif

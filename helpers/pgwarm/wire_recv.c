@@ -1,0 +1,351 @@
+/* The remote end of the archive stream; see wire.h. Every file lands as a
+ * temporary, is fsynced, then linked under its final name (link fails on
+ * an existing name, so nothing is ever overwritten), and the directory is
+ * fsynced before any "OK" leaves. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lz4.h>
+#include <openssl/evp.h>
+
+#include "understudy/log.h"
+#include "wal.h"
+#include "wire.h"
+
+struct reader {
+	int		 fd;
+	unsigned char	 buf[65536];
+	size_t		 off, len;
+};
+
+struct pending {
+	char	 name[64];
+	char	 tmp[128];
+	int	 fd;
+	char	 err[512];
+};
+
+static int
+rd_fill(struct reader *r)
+{
+	ssize_t n;
+
+	if (r->off < r->len)
+		return 1;
+	do
+		n = read(r->fd, r->buf, sizeof(r->buf));
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	r->off = 0;
+	r->len = (size_t)n;
+	return 1;
+}
+
+static int
+rd_exact(struct reader *r, void *dst, size_t n)
+{
+	unsigned char *p = dst;
+
+	while (n > 0) {
+		size_t take;
+
+		if (!rd_fill(r))
+			return -1;
+		take = r->len - r->off < n ? r->len - r->off : n;
+		memcpy(p, r->buf + r->off, take);
+		r->off += take;
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
+/* 1: a line; 0: clean EOF before any byte; -1: EOF mid-line or too long. */
+static int
+rd_line(struct reader *r, char *line, size_t max)
+{
+	size_t used = 0;
+
+	for (;;) {
+		if (!rd_fill(r))
+			return used ? -1 : 0;
+		while (r->off < r->len) {
+			char c = (char)r->buf[r->off++];
+
+			if (c == '\n') {
+				line[used] = '\0';
+				return 1;
+			}
+			if (used + 1 >= max)
+				return -1;
+			line[used++] = c;
+		}
+	}
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* "sha256:<hex>" of a file, for the error an admin will compare by hand. */
+static void
+file_sha256(int dirfd, const char *name, char *out, size_t outlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], chunk[65536];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ssize_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+
+	snprintf(out, outlen, "unreadable");
+	if (fd == -1 || ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto done;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		EVP_DigestUpdate(ctx, chunk, (size_t)n);
+	if (n == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen)) {
+		size_t o = (size_t)snprintf(out, outlen, "sha256:");
+		for (unsigned i = 0; i < mdlen && o + 3 <= outlen; i++, o += 2)
+			snprintf(out + o, outlen - o, "%02x", md[i]);
+	}
+done:
+	if (fd != -1)
+		close(fd);
+	EVP_MD_CTX_free(ctx);
+}
+
+static int
+same_content(int dirfd, const char *a, const char *b)
+{
+	static unsigned char x[65536], y[65536];
+	int fa = openat(dirfd, a, O_RDONLY | O_CLOEXEC);
+	int fb = openat(dirfd, b, O_RDONLY | O_CLOEXEC);
+	int same = fa != -1 && fb != -1;
+
+	while (same) {
+		ssize_t na = read(fa, x, sizeof(x)), nb = read(fb, y, sizeof(y));
+
+		if (na != nb || na < 0 || memcmp(x, y, (size_t)na) != 0)
+			same = 0;
+		else if (na == 0)
+			break;
+	}
+	if (fa != -1)
+		close(fa);
+	if (fb != -1)
+		close(fb);
+	return same;
+}
+
+/* Temporaries of a receiver that was killed: ".pgwarm.<name>.<pid>.tmp". */
+static void
+sweep_stale(int dirfd)
+{
+	DIR *d = fdopendir(dup(dirfd));
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *dot = strrchr(de->d_name, '.'), *pidp;
+		long pid;
+
+		if (strncmp(de->d_name, ".pgwarm.", 8) != 0 || dot == NULL ||
+		    strcmp(dot, ".tmp") != 0)
+			continue;
+		for (pidp = dot; pidp > de->d_name && pidp[-1] != '.'; pidp--)
+			;
+		pid = strtol(pidp, NULL, 10);
+		if (pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+			unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/* Reads one PUT body into p->fd; a failure to store is remembered in p->err
+ * but the body is still consumed so the stream stays in step. */
+static int
+receive_body(struct reader *r, struct pending *p, uint64_t size)
+{
+	static unsigned char stored[WIRE_CHUNK], raw[WIRE_CHUNK];
+	unsigned char hdr[8];
+
+	while (size > 0) {
+		uint32_t rawlen, slen;
+
+		if (rd_exact(r, hdr, 8) == -1)
+			return -1;
+		rawlen = get_u32(hdr);
+		slen = get_u32(hdr + 4);
+		if (rawlen == 0 || rawlen > WIRE_CHUNK || rawlen > size || slen == 0 ||
+		    slen > rawlen || rd_exact(r, stored, slen) == -1)
+			return -1;
+		if (slen < rawlen && LZ4_decompress_safe((char *)stored, (char *)raw, (int)slen,
+		    (int)rawlen) != (int)rawlen)
+			return -1;
+		if (p->err[0] == '\0' && write_all(p->fd, slen < rawlen ? raw : stored, rawlen))
+			snprintf(p->err, sizeof(p->err), "writing %s: %s", p->tmp, strerror(errno));
+		size -= rawlen;
+	}
+	/* Start writeback now so the fsync at SYNC finds little left to do. */
+	if (p->err[0] == '\0')
+		sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+static void
+land(int dirfd, struct pending *p, struct buf *reply)
+{
+	char a[80], b[80];
+
+	if (p->err[0] == '\0' && fsync(p->fd) == -1)
+		snprintf(p->err, sizeof(p->err), "fsync %s: %s", p->tmp, strerror(errno));
+	close(p->fd);
+	if (p->err[0] == '\0' && linkat(dirfd, p->tmp, dirfd, p->name, 0) == 0) {
+		buf_printf(reply, "OK %s new\n", p->name);
+	} else if (p->err[0] == '\0' && errno == EEXIST) {
+		if (same_content(dirfd, p->tmp, p->name)) {
+			buf_printf(reply, "OK %s same\n", p->name);
+		} else {
+			file_sha256(dirfd, p->name, a, sizeof(a));
+			file_sha256(dirfd, p->tmp, b, sizeof(b));
+			buf_printf(reply, "ERR %s already archived with other content (archived %s,"
+			    " offered %s); not overwritten\n", p->name, a, b);
+		}
+	} else {
+		if (p->err[0] == '\0')
+			snprintf(p->err, sizeof(p->err), "link %s: %s", p->name, strerror(errno));
+		buf_printf(reply, "ERR %s %s\n", p->name, p->err);
+	}
+	unlinkat(dirfd, p->tmp, 0);
+}
+
+static int
+flush_replies(int dirfd, int out, struct pending *v, size_t n)
+{
+	struct buf reply = BUF_INIT;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		land(dirfd, &v[i], &reply);
+	if (fsync(dirfd) == -1) {
+		buf_reset(&reply);
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&reply, "ERR %s fsync of the archive directory: %s\n",
+			    v[i].name, strerror(errno));
+	}
+	rc = write_all(out, reply.data, reply.len);
+	buf_free(&reply);
+	return rc;
+}
+
+static int
+protocol_error(const char *what)
+{
+	fprintf(stderr, "pgwarm-archive --receive: protocol error: %s\n", what);
+	return -1;
+}
+
+int
+wire_receive(const char *dir, int in, int out)
+{
+	static struct reader r;
+	struct pending *v = NULL;
+	size_t n = 0, cap = 0;
+	char line[256], name[64];
+	unsigned long long size;
+	int dirfd, rc = -1;
+
+	r.fd = in;
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "pgwarm-archive --receive: archive directory %s: %s\n", dir,
+		    strerror(errno));
+		return -1;
+	}
+	sweep_stale(dirfd);
+	if (write_all(out, WIRE_HELLO "\n", sizeof(WIRE_HELLO)))
+		goto out;
+	for (;;) {
+		int got = rd_line(&r, line, sizeof(line));
+
+		if (got == 0) {
+			rc = n ? protocol_error("EOF with unsynced files") : 0;
+			break;
+		}
+		if (got < 0) {
+			protocol_error("truncated or overlong command");
+			break;
+		}
+		if (strcmp(line, "SYNC") == 0) {
+			if (flush_replies(dirfd, out, v, n) == -1)
+				break;
+			n = 0;
+			continue;
+		}
+		if (sscanf(line, "PUT %63s %llu", name, &size) != 2 ||
+		    wal_kind(name) == WAL_NONE || size > WIRE_MAX_FILE) {
+			protocol_error(line);
+			break;
+		}
+		if (n == cap) {
+			struct pending *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (nv == NULL)
+				break;
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		snprintf(v[n].name, sizeof(v[n].name), "%s", name);
+		snprintf(v[n].tmp, sizeof(v[n].tmp), ".pgwarm.%s.%ld.tmp", name, (long)getpid());
+		unlinkat(dirfd, v[n].tmp, 0);
+		v[n].fd = openat(dirfd, v[n].tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (v[n].fd == -1)
+			snprintf(v[n].err, sizeof(v[n].err), "create %s/%s: %s", dir, v[n].tmp,
+			    strerror(errno));
+		if (receive_body(&r, &v[n], size) == -1) {
+			protocol_error("bad chunk");
+			n++;
+			break;
+		}
+		n++;
+	}
+out:
+	for (size_t i = 0; i < n && rc != 0; i++) {
+		if (v[i].fd != -1)
+			close(v[i].fd);
+		unlinkat(dirfd, v[i].tmp, 0);
+	}
+	free(v);
+	close(dirfd);
+	return rc;
+}

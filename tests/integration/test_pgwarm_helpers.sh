@@ -1,0 +1,194 @@
+#!/bin/bash
+# pgwarm's helpers against a real PostgreSQL 15 and a real sshd on loopback:
+# archive/restore round trip through PostgreSQL's own archiver, identical
+# re-archive, refusal of different content (both checksums named), kill -9
+# of either side mid-transfer never leaves a partial file under its final
+# name, an unreachable peer and a wrong host key fail with exit 1 and
+# PostgreSQL retries until nothing is lost, cleanup, and pgwarm-standby
+# running the seed's pg_standby line on PostgreSQL 15 (trigger smart/fast).
+. "$(dirname "$0")/lib.sh"
+lab_init
+start_sshd postgres
+
+B=$TOP_BUILDDIR/helpers/pgwarm
+ARCHIVE=$LAB_DIR/walfiles
+W=$LAB_DIR/w	# the postgres user's scratch space
+mkdir -p "$ARCHIVE" "$W"
+chown postgres: "$ARCHIVE" "$W" "$SSH_KEY" "$KNOWN_HOSTS"
+as_pg() { runuser -u postgres -- "$@"; }
+
+# ship_conf FILE PEERSPEC: what the agent writes for the helpers.
+ship_conf() {
+	cat >"$1" <<EOF
+self = a
+nodes = a=192.0.2.99 $2
+archive_dir = $ARCHIVE
+ssh_user = postgres
+ssh_key = $SSH_KEY
+known_hosts = $KNOWN_HOSTS
+archive_require = all
+connect_timeout_ms = 2000
+io_timeout_ms = 10000
+remote_program = $B/pgwarm-archive
+EOF
+	chown postgres: "$1"
+}
+
+start_postgres A
+PGA=$PGDATA_A
+ship_conf "$PGA/pgwarm-archive.conf" "b=127.0.0.1:$SSHD_PORT"
+cat >>"$PGA/postgresql.conf" <<EOF
+archive_mode = on
+archive_command = '$B/pgwarm-archive -c pgwarm-archive.conf %p %f'
+EOF
+as_pg "$PGBIN/pg_ctl" -D "$PGA" -w -m fast restart -l "$LAB_DIR/pg-A/postgres.log" >/dev/null ||
+	fail "restart with archiving failed"
+psql_a() { as_pg "$PGBIN/psql" -h "$LAB_DIR/pg-A" -p "$PGPORT" -XAtq -d postgres -c "$1"; }
+
+# --- Through PostgreSQL's archiver: segments land complete and verified.
+psql_a "create table t(i int); insert into t select generate_series(1, 1000)"
+seg=$(psql_a "select pg_walfile_name(pg_current_wal_lsn())")
+psql_a "select pg_switch_wal()" >/dev/null
+archived() { [ -f "$ARCHIVE/$seg" ]; }
+wait_for 20 "segment $seg in the archive" archived
+cmp -s "$PGA/pg_wal/$seg" "$ARCHIVE/$seg" || fail "archived $seg differs from pg_wal"
+[ "$(stat -c %U "$ARCHIVE/$seg")" = postgres ] || fail "archived file not owned by postgres"
+[ "$(psql_a "select failed_count from pg_stat_archiver")" = 0 ] || fail "archiver failures"
+pgrep -u postgres -f 'pgwarm-archive.*--daemon' >/dev/null || fail "no shipper daemon running"
+log "archived $seg through PostgreSQL"
+
+# --- Restore round trip; an absent file exits 1 at once; a corrupt one is refused.
+as_pg "$B/pgwarm-restore" -d "$ARCHIVE" "$seg" "$W/restored" || fail "restore failed"
+cmp -s "$ARCHIVE/$seg" "$W/restored" || fail "restored copy differs"
+as_pg "$B/pgwarm-restore" -d "$ARCHIVE" 0000000100000000000000FE "$W/x" 2>/dev/null
+[ $? -eq 1 ] || fail "absent file: want exit 1"
+head -c 16777216 /dev/zero >"$ARCHIVE/0000000100000000000000FD"
+out=$(as_pg "$B/pgwarm-restore" -d "$ARCHIVE" 0000000100000000000000FD "$W/x" 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "no WAL segment header" || fail "zero-filled file restored: $out"
+rm -f "$ARCHIVE/0000000100000000000000FD"
+log "restore ok, absent and corrupt refused"
+
+# --- Re-archive of identical content is success; different content is refused.
+ship_conf "$W/ship.conf" "b=127.0.0.1:$SSHD_PORT"
+cp "$ARCHIVE/$seg" "$W/same"
+chown postgres: "$W/same"
+as_pg "$B/pgwarm-archive" -c "$W/ship.conf" "$W/same" "$seg" || fail "identical re-archive failed"
+printf 'X' | dd of="$W/same" bs=1 seek=100000 conv=notrunc 2>/dev/null
+out=$(as_pg "$B/pgwarm-archive" -c "$W/ship.conf" "$W/same" "$seg" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "different content: want exit 1, got $rc: $out"
+[ "$(echo "$out" | grep -o 'sha256:[0-9a-f]\{64\}' | sort -u | wc -l)" = 2 ] ||
+	fail "both checksums not named: $out"
+cmp -s "$PGA/pg_wal/$seg" "$ARCHIVE/$seg" || fail "archived file was overwritten"
+log "refused: $out"
+
+# --- kill -9 of the sender, then of the receiver, at random points.
+for i in $(seq 1 8); do
+	name=$(printf '0000000100000001000000%02X' "$i")
+	head -c 16777216 /dev/urandom >"$W/$name"
+	chown postgres: "$W/$name"
+	as_pg "$B/pgwarm-archive" -c "$W/ship.conf" "$W/$name" "$name" 2>/dev/null &
+	pid=$!
+	sleep "0.$((RANDOM % 30))"
+	if [ $((i % 2)) = 0 ]; then
+		pkill -9 -u postgres -f 'pgwarm-archive --receive' || true
+	else
+		pkill -9 -P "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null
+		pkill -9 -f "pgwarm-archive -c $W/ship.conf $W/$name" || true
+	fi
+	wait "$pid" 2>/dev/null
+	if [ -e "$ARCHIVE/$name" ]; then
+		cmp -s "$W/$name" "$ARCHIVE/$name" || fail "partial $name under its final name"
+	fi
+done
+for i in $(seq 1 8); do
+	name=$(printf '0000000100000001000000%02X' "$i")
+	as_pg "$B/pgwarm-archive" -c "$W/ship.conf" "$W/$name" "$name" ||
+		fail "re-archive after kill failed"
+	cmp -s "$W/$name" "$ARCHIVE/$name" || fail "$name differs after re-archive"
+done
+sleep 0.5
+leftover=$(find "$ARCHIVE" -name '.pgwarm.*' | wc -l)
+[ "$leftover" = 0 ] || fail "$leftover temporary files left behind"
+log "kill -9 on either side: only complete files under final names"
+
+# --- Unreachable peer and wrong host key: exit 1 (never above 125), clear reason.
+dead=$(free_port)
+ship_conf "$W/dead.conf" "b=127.0.0.1:$dead"
+out=$(as_pg "$B/pgwarm-archive" -c "$W/dead.conf" "$W/same" "$seg" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "b=127.0.0.1" || fail "dead peer: rc $rc: $out"
+log "dead peer: $out"
+ssh-keygen -q -t ed25519 -N '' -f "$W/other" -C other
+echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$W/other.pub")" >"$W/kh-wrong"
+chown postgres: "$W/kh-wrong"
+sed "s|^known_hosts = .*|known_hosts = $W/kh-wrong|" "$W/ship.conf" >"$W/wrong.conf"
+chown postgres: "$W/wrong.conf"
+out=$(as_pg "$B/pgwarm-archive" -c "$W/wrong.conf" "$W/same" "$seg" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "SHA256:" || fail "wrong host key: rc $rc: $out"
+log "wrong host key: $out"
+
+# --- Peer down while PostgreSQL archives: it retries, and nothing is lost.
+kill "$(cat "$LAB_DIR/sshd/sshd.pid")"
+pkill -u postgres -f 'pgwarm-archive.*--receive' || true
+sshd_down() { ! port_open 127.0.0.1 "$SSHD_PORT"; }
+wait_for 10 "sshd down" sshd_down
+psql_a "insert into t select generate_series(1001, 2000)"
+seg2=$(psql_a "select pg_walfile_name(pg_current_wal_lsn())")
+psql_a "select pg_switch_wal()" >/dev/null
+failing() { [ "$(psql_a "select failed_count from pg_stat_archiver")" -gt 0 ]; }
+wait_for 20 "archiver reporting failures" failing
+[ -f "$PGA/pg_wal/archive_status/$seg2.ready" ] || fail "$seg2 no longer waiting"
+/usr/sbin/sshd -f "$LAB_DIR/sshd/sshd_config" -E "$LAB_DIR/sshd/sshd.log" || fail "sshd restart"
+seg=$seg2
+wait_for 90 "segment $seg2 archived after the peer returned" archived
+cmp -s "$PGA/pg_wal/$seg2" "$ARCHIVE/$seg2" || fail "$seg2 differs"
+log "peer down: PostgreSQL retried, $seg2 arrived once the peer was back"
+
+# --- Cleanup, as archive_cleanup_command %r.
+as_pg "$B/pgwarm-restore" -d "$ARCHIVE" --cleanup 000000010000000100000005 || fail "cleanup"
+[ ! -e "$ARCHIVE/000000010000000100000004" ] && [ -e "$ARCHIVE/000000010000000100000005" ] ||
+	fail "cleanup removed the wrong files"
+rm -f "$ARCHIVE"/00000001000000010000000*
+
+# --- pgwarm-standby with the seed's restore_command line, on PostgreSQL 15.
+trig=$W/pgsql.trigger.5432
+SB=$LAB_DIR/pg-S
+mkdir -p "$SB"; chown postgres: "$SB"
+as_pg "$PGBIN/pg_basebackup" -h "$LAB_DIR/pg-A" -p "$PGPORT" -D "$SB/data" -X none ||
+	fail "pg_basebackup"
+sbport=$(free_port)
+cat >>"$SB/data/postgresql.conf" <<EOF
+port = $sbport
+unix_socket_directories = '$SB'
+archive_mode = off
+recovery_prefetch = off
+restore_command = '$B/pgwarm-standby -l -d -s 1 -t $trig $ARCHIVE %f %p %r'
+EOF
+touch "$SB/data/recovery.signal"
+chown postgres: "$SB/data/recovery.signal"
+# No -w: it becomes consistent only once the primary's next segment arrives.
+as_pg "$PGBIN/pg_ctl" -D "$SB/data" -l "$SB/postgres.log" -W start >/dev/null || fail "standby start"
+lab_on_exit runuser -u postgres -- "$PGBIN/pg_ctl" -D "$SB/data" -m immediate -w stop
+psql_s() { as_pg "$PGBIN/psql" -h "$SB" -p "$sbport" -XAtq -d postgres -c "$1" 2>/dev/null; }
+sb_rows() { [ "$(psql_s "select count(*) from t")" = "$1" ]; }
+psql_a "insert into t select generate_series(2001, 3000)"
+seg=$(psql_a "select pg_walfile_name(pg_current_wal_lsn())")
+psql_a "select pg_switch_wal()" >/dev/null
+wait_for 20 "segment in archive" archived
+wait_for 20 "standby at 3000 rows" sb_rows 3000
+[ "$(psql_s "select pg_is_in_recovery()")" = t ] || fail "standby not in recovery"
+echo smart >"$trig"
+promoted() { [ "$(psql_s "select pg_is_in_recovery()")" = f ]; }
+wait_for 30 "smart failover" promoted
+sb_rows 3000 || fail "rows lost in smart failover"
+[ ! -e "$trig" ] || fail "trigger file not removed"
+grep -q "smart failover" "$SB/postgres.log" || fail "no smart failover in the log"
+log "pgwarm-standby: seed's line replays on 15, smart trigger promotes with 3000 rows"
+
+# fast: exits 1 at once even with the next segment waiting, removes the trigger.
+echo fast >"$trig"
+cp "$PGA/pg_wal/$seg" "$ARCHIVE/000000010000000000000099" 2>/dev/null
+"$B/pgwarm-standby" -t "$trig" "$ARCHIVE" 0000000100000000000000AA "$W/x"; rc=$?
+[ $rc -eq 1 ] && [ ! -e "$trig" ] || fail "fast trigger: rc $rc"
+"$B/pgwarm-standby" -w 1 -s 1 "$ARCHIVE" 0000000100000000000000AA "$W/x"; rc=$?
+[ $rc -eq 1 ] || fail "-w: rc $rc"
+log "fast trigger and -w end recovery"
