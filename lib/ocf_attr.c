@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "understudy/log.h"
@@ -89,4 +90,53 @@ ocf_promotion_delete(const struct ocf_rsc *r)
 
 	snprintf(opt, sizeof(opt), "--promotion=%s", r->base);
 	return attr_run(argv, NULL);
+}
+
+static void
+attr_field(const char *line, const char *key, char *out, size_t outlen)
+{
+	const char *v = strstr(line, key);
+
+	out[0] = '\0';
+	if (v) {
+		v += strlen(key);
+		snprintf(out, outlen, "%.*s", (int)strcspn(v, "\"\n"), v);
+	}
+}
+
+int
+ocf_attr_get_all(const char *name, struct ocf_list *hosts, struct ocf_list *values)
+{
+	const char *argv[] = { "attrd_updater", "-n", name, "-Q", "-A", NULL };
+	struct buf b = BUF_INIT;
+	char host[256], value[256];
+	const char *line;
+
+	memset(hosts, 0, sizeof(*hosts));
+	memset(values, 0, sizeof(*values));
+	if (attr_run(argv, &b) != OCF_SUCCESS) {
+		buf_free(&b);
+		return -1;
+	}
+	/* name="x" host="h" value="v", one line per node */
+	for (line = buf_str(&b); *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+		char **nh, **nv;
+
+		attr_field(line, "host=\"", host, sizeof(host));
+		attr_field(line, "value=\"", value, sizeof(value));
+		if (host[0] == '\0' || value[0] == '\0')
+			continue;
+		nh = realloc(hosts->v, (hosts->n + 1) * sizeof(char *));
+		nv = nh ? realloc(values->v, (values->n + 1) * sizeof(char *)) : NULL;
+		if (nh)
+			hosts->v = nh;
+		if (nv)
+			values->v = nv;
+		if (nh == NULL || nv == NULL)
+			break;
+		hosts->v[hosts->n++] = strdup(host);
+		values->v[values->n++] = strdup(value);
+	}
+	buf_free(&b);
+	return 0;
 }

@@ -149,10 +149,10 @@ name_cmp(const void *a, const void *b)
 }
 
 static int
-in_batch(struct ship_file *f, size_t n, const char *name)
+in_batch(char names[][64], size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(f[i].name, name) == 0)
+		if (strcmp(names[i], name) == 0)
 			return 1;
 	return 0;
 }
@@ -167,7 +167,7 @@ batch_build(struct archd *d, struct ship_file *f, char names[][64], char paths[]
 	DIR *dir;
 
 	for (size_t i = 0; i < d->ncl && n < ARCHD_BATCH; i++)
-		if (!is_done(d, d->cl[i].name) && !in_batch(f, n, d->cl[i].name)) {
+		if (!is_done(d, d->cl[i].name) && !in_batch(names, n, d->cl[i].name)) {
 			snprintf(names[n], 64, "%.63s", d->cl[i].name);
 			n++;
 		}
@@ -183,7 +183,7 @@ batch_build(struct archd *d, struct ship_file *f, char names[][64], char paths[]
 		qsort(ready, nr, sizeof(ready[0]), name_cmp);
 		for (size_t i = 0; i < nr; i++) {
 			if (n < ARCHD_BATCH && wal_kind(ready[i]) != WAL_NONE &&
-			    !is_done(d, ready[i]) && !in_batch(f, n, ready[i])) {
+			    !is_done(d, ready[i]) && !in_batch(names, n, ready[i])) {
 				snprintf(names[n], 64, "%.63s", ready[i]);
 				n++;
 			}

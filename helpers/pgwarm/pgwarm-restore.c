@@ -2,6 +2,11 @@
  *
  *   pgwarm-restore [-c CONF | -d ARCHIVE_DIR] WALNAME DESTPATH    (%f %p)
  *   pgwarm-restore [-c CONF | -d ARCHIVE_DIR] --cleanup RESTARTWAL [--dry-run]   (%r)
+ *   pgwarm-restore -c CONF --peers WALNAME DESTPATH
+ *
+ * --peers also looks in the other nodes' archive_dir over SSH: pg_rewind
+ * needs the old primary's own WAL back from before the fork, and that was
+ * shipped away (the agent uses it for pg_rewind only).
  *
  * A file not in the archive exits 1 at once, quietly: PostgreSQL asks for
  * files that do not exist yet as a matter of course. */
@@ -14,10 +19,46 @@
 
 #include "understudy/conf.h"
 #include "understudy/log.h"
+#include "understudy/ssh.h"
 #include "copy.h"
+#include "ship.h"
 #include "wal.h"
 
 #define EXIT_NOFILE	1
+
+/* Copies name from the first peer whose archive_dir has it; 0 on success. */
+static int
+fetch_from_peers(const char *conf_path, const char *name, const char *dest)
+{
+	struct ship_conf c;
+	char why[1024], remote[4096];
+	int rc = -1;
+
+	if (ship_conf_load(conf_path, &c, why, sizeof(why)) == -1) {
+		log_err("%s", why);
+		return -1;
+	}
+	snprintf(remote, sizeof(remote), "%s/%s", c.archive_dir, name);
+	for (size_t i = 0; i < c.nodes.n && rc == -1; i++) {
+		const struct node *nd = &c.nodes.v[i];
+		struct ssh_opts o = { .host = nd->addr, .port = nd->port, .user = c.ssh_user,
+		    .key_file = c.ssh_key, .known_hosts = c.known_hosts,
+		    .connect_timeout_ms = c.connect_timeout_ms, .io_timeout_ms = c.io_timeout_ms };
+		struct ssh_session *s;
+
+		if (strcmp(nd->name, c.self) == 0 || (s = ssh_session_new(&o)) == NULL)
+			continue;
+		if (ssh_connect(s) == SSH_OK && ssh_get(s, remote, dest) == SSH_OK) {
+			log_info("%s fetched from %s", name, nd->name);
+			rc = 0;
+		} else {
+			log_debug("%s: %s", nd->name, ssh_error(s));
+		}
+		ssh_session_free(s);
+	}
+	ship_conf_free(&c);
+	return rc;
+}
 
 static void
 usage(void)
@@ -36,11 +77,12 @@ main(int argc, char **argv)
 		{ "archive-dir", required_argument, NULL, 'd' },
 		{ "cleanup", required_argument, NULL, 'C' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "peers", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *conf_path = "pgwarm-archive.conf", *dir = NULL, *cleanup = NULL;
-	int ch, dry = 0, verbose = 0, n;
+	int ch, dry = 0, verbose = 0, peers = 0, n;
 	struct conf c = { 0 };
 	char why[1024];
 
@@ -50,6 +92,7 @@ main(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'C': cleanup = optarg; break;
 		case 'n': dry = 1; break;
+		case 'p': peers = 1; break;
 		case 'v': verbose = 1; break;
 		default: usage();
 		}
@@ -77,6 +120,11 @@ main(int argc, char **argv)
 		return 0;
 	case COPY_ABSENT:
 		log_debug("%s", why);
+		if (peers && fetch_from_peers(conf_path, argv[optind], argv[optind + 1]) == 0 &&
+		    wal_verify_file(argv[optind + 1], argv[optind], why, sizeof(why)) == 0) {
+			conf_free(&c);
+			return 0;
+		}
 		break;
 	case COPY_INCOMPLETE:
 	case COPY_FAILED:

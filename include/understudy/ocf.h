@@ -147,6 +147,8 @@ const char *ocf_notify_operation(void);		/* "start", "promote", … or NULL */
 enum ocf_exitcode ocf_attr_set(const char *name, const char *value);
 enum ocf_exitcode ocf_attr_get(const char *name, char *out, size_t outlen);
 enum ocf_exitcode ocf_attr_delete(const char *name);
+/* Every node's value of a node attribute (parallel lists); -1 on failure. */
+int	 ocf_attr_get_all(const char *name, struct ocf_list *hosts, struct ocf_list *values);
 enum ocf_exitcode ocf_promotion_set(const struct ocf_rsc *, long score);
 enum ocf_exitcode ocf_promotion_delete(const struct ocf_rsc *);
 

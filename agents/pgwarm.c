@@ -1,0 +1,953 @@
+/* ocf:understudy:pgwarm — PostgreSQL warm standby by WAL shipping, as a
+ * promotable clone. The promoted instance is the primary and ships every
+ * WAL segment to the other nodes' archive_dir (pgwarm-archive); each
+ * unpromoted instance is a standby in continuous archive recovery
+ * (standby.signal, pgwarm-restore). No streaming replication is involved,
+ * so standbys are judged by their own replay position, never by the
+ * primary's pg_stat_replication.
+ *
+ * Decisions where the contract is silent:
+ *  - start always brings up a standby; only promote makes a primary, and
+ *    promote refuses while another node answers as a primary;
+ *  - a node that was primary and comes back behind a newer timeline is
+ *    rewound (pg_rewind decides whether anything diverged) or re-seeded
+ *    per failback=; a re-seed moves the old data directory aside, it never
+ *    deletes it;
+ *  - the promotion score is 1000 for the standby with the highest
+ *    (timeline, replayed LSN) among those published, 100 for the others,
+ *    so a lagging standby is still promoted when it is the only one left;
+ *  - demote of a primary ships the segment that holds its shutdown
+ *    checkpoint before coming back as a standby: a planned switchover
+ *    loses nothing. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "understudy/buf.h"
+#include "understudy/clock.h"
+#include "understudy/log.h"
+#include "understudy/node.h"
+#include "understudy/ocf.h"
+#include "understudy/run.h"
+#include "../helpers/pgwarm/pgctl.h"
+#include "../helpers/pgwarm/wal.h"
+
+#ifndef PGWARM_BINDIR
+#define PGWARM_BINDIR "/usr/bin"
+#endif
+
+enum {
+	P_PGDATA, P_BINDIR, P_PGHOST, P_PGPORT, P_USER, P_ARCHIVE_DIR, P_NODES, P_SSH_USER,
+	P_SSH_KEY, P_KNOWN_HOSTS, P_ARCHIVE_REQUIRE, P_FAILBACK, P_LOGFILE, P_HELPERS
+};
+
+static enum ocf_exitcode v_pgdata(const char *, char *, size_t);
+static enum ocf_exitcode v_bindir(const char *, char *, size_t);
+static enum ocf_exitcode v_oneof_require(const char *, char *, size_t);
+static enum ocf_exitcode v_oneof_failback(const char *, char *, size_t);
+
+static const struct ocf_param params[] = {
+	{ "pgdata", OCF_STRING, OCF_P_REQUIRED | OCF_P_UNIQUE, NULL, 0, 0, v_pgdata,
+	  "Data directory", "The PostgreSQL data directory (holding PG_VERSION and "
+	  "postgresql.conf). The agent adds one include_if_exists line to postgresql.conf and "
+	  "owns pgwarm.conf and pgwarm-archive.conf next to it; nothing else is touched." },
+	{ "bindir", OCF_STRING, 0, "/usr/lib/postgresql/15/bin", 0, 0, v_bindir,
+	  "PostgreSQL programs", "Directory of pg_ctl, pg_controldata, pg_rewind, pg_basebackup." },
+	{ "pghost", OCF_STRING, 0, "/var/run/postgresql", 0, 0, ocf_v_abs_path,
+	  "Socket directory", "unix_socket_directories of the server, used to query it." },
+	{ "pgport", OCF_INTEGER, 0, "5432", 1, 65535, NULL,
+	  "Port", "The server's port, here and on the other nodes." },
+	{ "system_user", OCF_STRING, 0, "postgres", 0, 0, ocf_v_user,
+	  "System user", "The user that owns the data directory and runs the server." },
+	{ "archive_dir", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, ocf_v_abs_path,
+	  "WAL archive", "Where the other nodes' primaries deliver WAL segments on this node, "
+	  "and where this node's standby restores from; the same path on every node, "
+	  "writable by ssh_user." },
+	{ "nodes", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, ocf_v_nodes,
+	  "Nodes", "Every node of the clone, space-separated name=address[:sshport]; name as "
+	  "crm_node -n prints it. The primary ships to all the others; the address is also "
+	  "where PostgreSQL listens (pgport) for pg_rewind and pg_basebackup." },
+	{ "ssh_user", OCF_STRING, 0, "postgres", 0, 0, NULL,
+	  "SSH user", "The user WAL is shipped as on the other nodes." },
+	{ "ssh_key", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, ocf_v_readable,
+	  "SSH key", "Private key file of system_user for ssh_user@node (no passphrase)." },
+	{ "known_hosts", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, ocf_v_readable,
+	  "known_hosts", "The other nodes' host keys. An unknown or changed key stops "
+	  "shipping; it is never accepted blindly." },
+	{ "archive_require", OCF_STRING, 0, "all", 0, 0, v_oneof_require,
+	  "Archive durability", "all: a segment counts as archived once it is durable on "
+	  "every other node; any: on at least one." },
+	{ "failback", OCF_STRING, 0, "rewind", 0, 0, v_oneof_failback,
+	  "Failback", "A former primary that finds a newer timeline: rewind (pg_rewind from "
+	  "the current primary; needs wal_log_hints or data checksums), reseed "
+	  "(pg_basebackup; the old directory is kept as PGDATA.pgwarm-old-TIME), or manual "
+	  "(refuse to start and say why)." },
+	{ "logfile", OCF_STRING, 0, "/dev/null", 0, 0, ocf_v_abs_path,
+	  "Server log", "Where pg_ctl sends the server's stderr before logging_collector." },
+	{ "helpers", OCF_STRING, 0, PGWARM_BINDIR, 0, 0, ocf_v_dir,
+	  "Helper directory", "Where pgwarm-archive and pgwarm-restore are, on every node." },
+	{ NULL }
+};
+
+#define SCORE_BEST	1000
+#define SCORE_BEHIND	100
+#define SCORE_CATCHING	1
+#define Q_TIMEOUT	5000
+
+struct pgw {
+	struct pgctl	 pg;
+	char		 self[NODE_NAME_MAX];
+	struct node_list nodes;
+	char		 attr_pos[200], attr_failed[200], attr_last[200], attr_lag[200];
+};
+
+static struct pgw *
+P(struct ocf_rsc *r)
+{
+	return r->priv;
+}
+
+static enum ocf_exitcode
+v_pgdata(const char *v, char *why, size_t whylen)
+{
+	enum ocf_exitcode rc = ocf_v_abs_path(v, why, whylen);
+
+	if (rc == OCF_SUCCESS && strpbrk(v, "\n\r") != NULL) {
+		snprintf(why, whylen, "contains a line break");
+		return OCF_ERR_CONFIGURED;
+	}
+	return rc;
+}
+
+static enum ocf_exitcode
+v_bindir(const char *v, char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+	enum ocf_exitcode rc = ocf_v_dir(v, why, whylen);
+
+	if (rc != OCF_SUCCESS)
+		return rc;
+	snprintf(path, sizeof(path), "%s/pg_ctl", v);
+	if (access(path, X_OK) == -1) {
+		snprintf(why, whylen, "no executable pg_ctl in it");
+		return OCF_ERR_INSTALLED;
+	}
+	return OCF_SUCCESS;
+}
+
+static enum ocf_exitcode
+oneof(const char *v, const char *const *allowed, char *why, size_t whylen)
+{
+	for (size_t i = 0; allowed[i]; i++)
+		if (strcmp(v, allowed[i]) == 0)
+			return OCF_SUCCESS;
+	snprintf(why, whylen, "must be one of %s%s%s%s%s", allowed[0], allowed[1] ? ", " : "",
+	    allowed[1] ? allowed[1] : "", allowed[1] && allowed[2] ? ", " : "",
+	    allowed[1] && allowed[2] ? allowed[2] : "");
+	return OCF_ERR_CONFIGURED;
+}
+
+static enum ocf_exitcode
+v_oneof_require(const char *v, char *why, size_t whylen)
+{
+	static const char *const ok[] = { "all", "any", NULL };
+
+	return oneof(v, ok, why, whylen);
+}
+
+static enum ocf_exitcode
+v_oneof_failback(const char *v, char *why, size_t whylen)
+{
+	static const char *const ok[] = { "rewind", "reseed", "manual", NULL };
+
+	return oneof(v, ok, why, whylen);
+}
+
+static enum ocf_exitcode
+pgwarm_validate(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	struct pgw *p = P(r);
+	char path[PATH_MAX];
+	struct stat st;
+	struct passwd *pw = getpwnam(ocf_str(r, P_USER));
+
+	if (p->nodes.n < 2) {
+		snprintf(why, whylen, "nodes: name at least two nodes (this one and a standby)");
+		return OCF_ERR_CONFIGURED;
+	}
+	if (node_list_find(&p->nodes, p->self) == NULL) {
+		snprintf(why, whylen, "nodes: this node (%s) is not in the list", p->self);
+		return OCF_ERR_CONFIGURED;
+	}
+	snprintf(path, sizeof(path), "%s/pgwarm-archive", ocf_str(r, P_HELPERS));
+	if (access(path, X_OK) == -1) {
+		snprintf(why, whylen, "%s: not installed", path);
+		return OCF_ERR_INSTALLED;
+	}
+	if (stat(ocf_str(r, P_PGDATA), &st) == 0 && pw && st.st_uid != pw->pw_uid) {
+		snprintf(why, whylen, "pgdata %s is not owned by system_user %s", ocf_str(r, P_PGDATA),
+		    ocf_str(r, P_USER));
+		return OCF_ERR_CONFIGURED;
+	}
+	return OCF_SUCCESS;
+}
+
+static void
+pgwarm_setup(struct ocf_rsc *r)
+{
+	struct pgw *p = calloc(1, sizeof(*p));
+	char why[256];
+
+	if (p == NULL)
+		exit(ocf_fail(OCF_ERR_GENERIC, "out of memory"));
+	r->priv = p;
+	p->pg = (struct pgctl){ ocf_str(r, P_PGDATA), ocf_str(r, P_BINDIR), ocf_str(r, P_PGHOST),
+	    ocf_int(r, P_PGPORT), ocf_str(r, P_USER), ocf_str(r, P_LOGFILE) };
+	if (node_self(p->self, sizeof(p->self)) == -1)
+		snprintf(p->self, sizeof(p->self), "unknown");
+	if (ocf_is_set(r, P_NODES))
+		node_list_parse(ocf_str(r, P_NODES), &p->nodes, why, sizeof(why));
+	snprintf(p->attr_pos, sizeof(p->attr_pos), "pgwarm-%s-pos", r->base);
+	snprintf(p->attr_failed, sizeof(p->attr_failed), "pgwarm-%s-archive-failed", r->base);
+	snprintf(p->attr_last, sizeof(p->attr_last), "pgwarm-%s-last-archived", r->base);
+	snprintf(p->attr_lag, sizeof(p->attr_lag), "pgwarm-%s-archive-lag", r->base);
+}
+
+static void
+pgwarm_teardown(struct ocf_rsc *r)
+{
+	if (r->priv) {
+		node_list_free(&P(r)->nodes);
+		free(r->priv);
+	}
+}
+
+/* ------------------------------------------------------------ files we own */
+
+static int
+write_file_as(struct ocf_rsc *r, const char *name, const char *text, char *why, size_t whylen)
+{
+	struct passwd *pw = getpwnam(ocf_str(r, P_USER));
+	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_PGDATA), name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
+	    write(fd, text, len) != (ssize_t)len || fsync(fd) == -1 ||
+	    (pw && fchown(fd, pw->pw_uid, pw->pw_gid) == -1) || close(fd) == -1 ||
+	    rename(tmp, path) == -1) {
+		snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* A value for postgresql.conf: single-quoted, quotes doubled. */
+static void
+conf_quote(struct buf *b, const char *v)
+{
+	buf_puts(b, "'");
+	for (; *v; v++)
+		buf_puts(b, *v == '\'' ? "''" : (char[]){ *v, 0 });
+	buf_puts(b, "'");
+}
+
+/* A word for the /bin/sh that PostgreSQL runs its commands with. */
+static void
+sh_word(struct buf *b, const char *w)
+{
+	buf_puts(b, "'");
+	for (; *w; w++)
+		buf_puts(b, *w == '\'' ? "'\\''" : (char[]){ *w, 0 });
+	buf_puts(b, "'");
+}
+
+static void
+command_setting(struct buf *conf, const char *key, struct ocf_rsc *r, const char *prog,
+    const char *args)
+{
+	struct buf cmd = BUF_INIT;
+	char path[PATH_MAX];
+
+	/* Absolute paths: pg_rewind runs restore_command from its own cwd. */
+	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_HELPERS), prog);
+	sh_word(&cmd, path);
+	buf_puts(&cmd, " -c ");
+	snprintf(path, sizeof(path), "%s/pgwarm-archive.conf", ocf_str(r, P_PGDATA));
+	sh_word(&cmd, path);
+	buf_printf(&cmd, " %s", args);
+	buf_printf(conf, "%s = ", key);
+	conf_quote(conf, buf_str(&cmd));
+	buf_puts(conf, "\n");
+	buf_free(&cmd);
+}
+
+/* peers: restore_command also fetches from the other nodes' archives,
+ * for pg_rewind (see pgwarm-restore --peers). */
+static int
+write_configs(struct ocf_rsc *r, int peers, char *why, size_t whylen)
+{
+	struct buf pc = BUF_INIT, ac = BUF_INIT, inc = BUF_INIT;
+	char path[PATH_MAX], exe[PATH_MAX];
+	int rc = -1;
+
+	buf_puts(&pc, "# Written by ocf:understudy:pgwarm on every start; edits are lost.\n"
+	    "archive_mode = on\n");
+	command_setting(&pc, "archive_command", r, "pgwarm-archive", "%p %f");
+	command_setting(&pc, "restore_command", r, "pgwarm-restore", peers ? "--peers %f %p" :
+	    "%f %p");
+	command_setting(&pc, "archive_cleanup_command", r, "pgwarm-restore", "--cleanup %r");
+	buf_puts(&pc, "recovery_target_timeline = 'latest'\n");
+	snprintf(exe, sizeof(exe), "%s/pgwarm-archive", ocf_str(r, P_HELPERS));
+	buf_printf(&ac, "# Written by ocf:understudy:pgwarm for pgwarm-archive/-restore.\n"
+	    "self = \"%s\"\nnodes = \"%s\"\narchive_dir = \"%s\"\nssh_user = \"%s\"\n"
+	    "ssh_key = \"%s\"\nknown_hosts = \"%s\"\narchive_require = %s\n"
+	    "remote_program = \"%s\"\n", P(r)->self, ocf_str(r, P_NODES),
+	    ocf_str(r, P_ARCHIVE_DIR), ocf_str(r, P_SSH_USER), ocf_str(r, P_SSH_KEY),
+	    ocf_str(r, P_KNOWN_HOSTS), ocf_str(r, P_ARCHIVE_REQUIRE), exe);
+	if (write_file_as(r, "pgwarm.conf", buf_str(&pc), why, whylen) == -1 ||
+	    write_file_as(r, "pgwarm-archive.conf", buf_str(&ac), why, whylen) == -1)
+		goto out;
+	snprintf(path, sizeof(path), "%s/postgresql.conf", ocf_str(r, P_PGDATA));
+	if (buf_read_file(&inc, path, 16 << 20) == -1) {
+		snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (strstr(buf_str(&inc), "\ninclude_if_exists = 'pgwarm.conf'") == NULL) {
+		FILE *f = fopen(path, "a");
+
+		if (f == NULL || fprintf(f, "%s# Added by ocf:understudy:pgwarm\n"
+		    "include_if_exists = 'pgwarm.conf'\n",
+		    inc.len && inc.data[inc.len - 1] != '\n' ? "\n" : "") < 0 || fclose(f) == EOF) {
+			snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	buf_free(&pc);
+	buf_free(&ac);
+	buf_free(&inc);
+	return rc;
+}
+
+static int
+signal_file(struct ocf_rsc *r, const char *name, int present, char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_PGDATA), name);
+	if (present)
+		return write_file_as(r, name, "", why, whylen);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ queries */
+
+static int
+q(struct ocf_rsc *r, const char *sql, char *out, size_t outlen, char *why, size_t whylen)
+{
+	return pg_query(&P(r)->pg, NULL, sql, Q_TIMEOUT, out, outlen, why, whylen);
+}
+
+/* Asks every other node's server whether it is a primary. Returns the
+ * index of the first primary found, -1 if none answers as one. */
+static int
+find_primary(struct ocf_rsc *r)
+{
+	struct pgw *p = P(r);
+	char out[64], why[512];
+
+	for (size_t i = 0; i < p->nodes.n; i++) {
+		struct buf ci = BUF_INIT;
+		int primary;
+
+		if (strcmp(p->nodes.v[i].name, p->self) == 0)
+			continue;
+		pg_conninfo(&ci, p->nodes.v[i].addr, ocf_int(r, P_PGPORT), ocf_str(r, P_USER), 2);
+		primary = pg_query(&p->pg, buf_str(&ci), "select pg_is_in_recovery()", 4000, out,
+		    sizeof(out), why, sizeof(why)) == 0 && strcmp(out, "f") == 0;
+		buf_free(&ci);
+		if (primary)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* "TTTTTTTT/LLLLLLLLLLLLLLLL": timeline and replayed LSN, ordered as strings. */
+static int
+standby_pos(struct ocf_rsc *r, char *pos, size_t poslen)
+{
+	char out[128], why[512], *lsn;
+	unsigned long tli;
+	uint64_t l;
+
+	if (q(r, "select greatest(min_recovery_end_timeline, (select timeline_id from "
+	    "pg_control_checkpoint())), pg_last_wal_replay_lsn() from pg_control_recovery()",
+	    out, sizeof(out), why, sizeof(why)) == -1 || (lsn = strchr(out, '|')) == NULL)
+		return -1;
+	*lsn++ = '\0';
+	tli = strtoul(out, NULL, 10);
+	if (pg_lsn_parse(lsn, &l) == -1)
+		return -1;
+	snprintf(pos, poslen, "%08lX/%016" PRIX64, tli, l);
+	return 0;
+}
+
+/* Publishes our position and sets the promotion score from everyone's. */
+static void
+publish_position(struct ocf_rsc *r)
+{
+	struct ocf_list hosts, values;
+	char pos[64];
+	long score = SCORE_BEST;
+
+	if (standby_pos(r, pos, sizeof(pos)) == -1) {
+		ocf_promotion_set(r, SCORE_CATCHING);
+		return;
+	}
+	ocf_attr_set(P(r)->attr_pos, pos);
+	if (ocf_attr_get_all(P(r)->attr_pos, &hosts, &values) == 0) {
+		for (size_t i = 0; i < hosts.n; i++)
+			if (strcmp(hosts.v[i], P(r)->self) != 0 && strcmp(values.v[i], pos) > 0)
+				score = SCORE_BEHIND;
+		ocf_list_free(&hosts);
+		ocf_list_free(&values);
+	}
+	ocf_promotion_set(r, score);
+}
+
+static uint64_t
+seg_number(const char *name)
+{
+	return strtoull(strndupa(name + 8, 8), NULL, 16) * 256 +
+	    strtoull(strndupa(name + 16, 8), NULL, 16);
+}
+
+/* Archiver health as node attributes; a failing archive is logged loudly. */
+static void
+publish_archiver(struct ocf_rsc *r)
+{
+	char out[512], why[512], lag[32];
+	char *f[5] = { 0 }, *s = out;
+
+	if (q(r, "select failed_count, coalesce(last_archived_wal, ''), "
+	    "coalesce(last_failed_wal, ''), pg_walfile_name(pg_current_wal_lsn()), "
+	    "coalesce(last_failed_time > coalesce(last_archived_time, 'epoch'), false) "
+	    "from pg_stat_archiver", out, sizeof(out), why, sizeof(why)) == -1) {
+		log_warn("archiver state unknown: %s", why);
+		return;
+	}
+	for (int i = 0; i < 5 && s; i++) {
+		f[i] = s;
+		if ((s = strchr(s, '|')) != NULL)
+			*s++ = '\0';
+	}
+	if (f[4] == NULL)
+		return;
+	ocf_attr_set(P(r)->attr_failed, f[0]);
+	ocf_attr_set(P(r)->attr_last, *f[1] ? f[1] : "none");
+	if (wal_kind(f[1]) == WAL_SEGMENT && wal_kind(f[3]) == WAL_SEGMENT)
+		snprintf(lag, sizeof(lag), "%" PRId64,
+		    (int64_t)(seg_number(f[3]) - seg_number(f[1])) - 1);
+	else
+		snprintf(lag, sizeof(lag), "unknown");
+	ocf_attr_set(P(r)->attr_lag, lag);
+	if (strcmp(f[4], "t") == 0)
+		log_warn("WAL archiving is failing: %s not archived (%s failures so far, last "
+		    "archived %s); the reason is in the server log (pgwarm-archive lines)",
+		    f[2], f[0], *f[1] ? f[1] : "none");
+}
+
+/* ------------------------------------------------------------ actions */
+
+enum pg_role { ROLE_STOPPED, ROLE_STARTING, ROLE_STANDBY, ROLE_PRIMARY, ROLE_UNKNOWN };
+
+static enum pg_role
+role(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	char out[16], status[32];
+
+	why[0] = '\0';
+	if (!pg_running(&P(r)->pg))
+		return ROLE_STOPPED;
+	if (q(r, "select pg_is_in_recovery()", out, sizeof(out), why, whylen) == 0)
+		return strcmp(out, "t") == 0 ? ROLE_STANDBY : ROLE_PRIMARY;
+	pg_pm_status(&P(r)->pg, status, sizeof(status));
+	if (strcmp(status, "starting") == 0 || strstr(why, "not yet accepting") ||
+	    strstr(why, "starting up"))
+		return ROLE_STARTING;
+	return ROLE_UNKNOWN;
+}
+
+static int
+pg_ctl(struct ocf_rsc *r, const char *mode, char *why, size_t whylen)
+{
+	const char *start[] = { "pg_ctl", "-D", ocf_str(r, P_PGDATA), "-l", ocf_str(r, P_LOGFILE),
+	    "-W", "start", NULL };
+	const char *stop[] = { "pg_ctl", "-D", ocf_str(r, P_PGDATA), "-m", mode, "-w", "-t",
+	    "60", "stop", NULL };
+
+	return pg_tool(&P(r)->pg, strcmp(mode, "start") == 0 ? start : stop, 90000, NULL, why,
+	    whylen);
+}
+
+static int
+newer_timeline_in_archive(struct ocf_rsc *r, uint32_t tli)
+{
+	struct dirent *de;
+	uint32_t best = 0;
+	DIR *d = opendir(ocf_str(r, P_ARCHIVE_DIR));
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (wal_kind(de->d_name) == WAL_HISTORY && wal_timeline(de->d_name) > best)
+			best = wal_timeline(de->d_name);
+	closedir(d);
+	return best > tli;
+}
+
+static enum ocf_exitcode
+reseed(struct ocf_rsc *r, const struct node *src)
+{
+	char old[PATH_MAX], port[16], why[1024];
+	const char *argv[] = { "pg_basebackup", "-D", ocf_str(r, P_PGDATA), "-h", src->addr,
+	    "-p", port, "-U", ocf_str(r, P_USER), "-X", "stream", "-c", "fast", NULL };
+
+	snprintf(old, sizeof(old), "%s.pgwarm-old-%ld", ocf_str(r, P_PGDATA), (long)time(NULL));
+	snprintf(port, sizeof(port), "%ld", ocf_int(r, P_PGPORT));
+	if (rename(ocf_str(r, P_PGDATA), old) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "cannot move %s aside: %s", ocf_str(r, P_PGDATA),
+		    strerror(errno));
+	log_info("re-seeding from %s; the old data directory is kept as %s", src->name, old);
+	if (pg_tool(&P(r)->pg, argv, 3600000, NULL, why, sizeof(why)) == -1) {
+		char failed[PATH_MAX + 16];
+
+		snprintf(failed, sizeof(failed), "%s.failed", old);
+		rename(ocf_str(r, P_PGDATA), failed);
+		rename(old, ocf_str(r, P_PGDATA));
+		return ocf_fail(OCF_ERR_GENERIC, "re-seed from %s failed (old data put back): %s",
+		    src->name, why);
+	}
+	return OCF_SUCCESS;
+}
+
+static enum ocf_exitcode
+rewind_from(struct ocf_rsc *r, const struct node *src)
+{
+	struct buf ci = BUF_INIT, out = BUF_INIT;
+	const char *argv[] = { "pg_rewind", "-D", ocf_str(r, P_PGDATA), "--source-server", NULL,
+	    "--restore-target-wal", NULL };
+	char why[2048];
+	int rc;
+
+	if (write_configs(r, 1, why, sizeof(why)) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
+	pg_conninfo(&ci, src->addr, ocf_int(r, P_PGPORT), ocf_str(r, P_USER), 5);
+	argv[4] = buf_str(&ci);
+	/* A just-promoted source still shows its old timeline in pg_control
+	 * until a checkpoint; pg_rewind reads it from there. */
+	if (pg_query(&P(r)->pg, buf_str(&ci), "checkpoint", 60000, why, sizeof(why), why,
+	    sizeof(why)) == -1)
+		log_warn("checkpoint on %s before pg_rewind: %s", src->name, why);
+	log_info("rewinding from the primary on %s", src->name);
+	rc = pg_tool(&P(r)->pg, argv, 3600000, &out, why, sizeof(why));
+	buf_free(&ci);
+	if (rc == -1) {
+		buf_free(&out);
+		return ocf_fail(OCF_ERR_GENERIC, "pg_rewind from %s failed (set failback=reseed to "
+		    "copy the primary instead): %s", src->name, why);
+	}
+	log_info("pg_rewind: %s", strstr(buf_str(&out), "no rewind required") ?
+	    "no rewind required" : "done");
+	buf_free(&out);
+	return OCF_SUCCESS;
+}
+
+/* An old primary behind a newer timeline is brought back per failback=. */
+static enum ocf_exitcode
+failback(struct ocf_rsc *r)
+{
+	struct pg_control c;
+	char why[1024];
+	int src;
+
+	if (pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == -1)
+		return ocf_fail(OCF_ERR_INSTALLED, "%s", why);
+	if ((strcmp(c.state, "in production") != 0 && strcmp(c.state, "shut down") != 0) ||
+	    !newer_timeline_in_archive(r, c.tli))
+		return OCF_SUCCESS;	/* a standby, or no one took over since */
+	if ((src = find_primary(r)) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "this node was primary on timeline %u and a newer "
+		    "timeline exists, but no primary answers to fail back from", c.tli);
+	if (strcmp(ocf_str(r, P_FAILBACK), "manual") == 0)
+		return ocf_fail(OCF_ERR_CONFIGURED, "this node was primary on timeline %u; %s is "
+		    "primary on a newer one. failback=manual: rewind or re-seed %s by hand, or set "
+		    "failback=rewind|reseed", c.tli, P(r)->nodes.v[src].name, ocf_str(r, P_PGDATA));
+	if (strcmp(ocf_str(r, P_FAILBACK), "reseed") == 0)
+		return reseed(r, &P(r)->nodes.v[src]);
+	return rewind_from(r, &P(r)->nodes.v[src]);
+}
+
+static enum ocf_exitcode
+start_standby(struct ocf_rsc *r)
+{
+	char why[1024] = "", status[32];
+	long t0 = clock_ms(), deadline = t0 + 60000;
+	enum pg_role ro;
+
+	if (write_configs(r, 0, why, sizeof(why)) == -1 ||
+	    signal_file(r, "recovery.signal", 0, why, sizeof(why)) == -1 ||
+	    signal_file(r, "standby.signal", 1, why, sizeof(why)) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
+	if (pg_ctl(r, "start", why, sizeof(why)) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
+	/* Up once it answers; a standby still short of a consistent state is
+	 * up too (monitor then scores it as catching up). The postmaster
+	 * writes its pid file a moment after pg_ctl returns. */
+	while (clock_ms() < deadline) {
+		why[0] = '\0';
+		ro = role(r, why, sizeof(why));
+		if (ro == ROLE_STANDBY || ro == ROLE_STARTING) {
+			pg_pm_status(&P(r)->pg, status, sizeof(status));
+			log_info("started as standby (%s)", status);
+			return OCF_SUCCESS;
+		}
+		if (ro == ROLE_PRIMARY)
+			return ocf_fail(OCF_ERR_GENERIC, "started as a primary despite standby.signal");
+		if (ro == ROLE_STOPPED && clock_ms() - t0 > 5000) {
+			snprintf(why, sizeof(why), "the server exited");
+			break;
+		}
+		usleep(100000);
+	}
+	return ocf_fail(OCF_ERR_GENERIC, "the server did not come up as a standby: %s; see %s",
+	    why, ocf_str(r, P_LOGFILE));
+}
+
+static enum ocf_exitcode
+pgwarm_start(struct ocf_rsc *r)
+{
+	char path[PATH_MAX], why[512];
+	enum ocf_exitcode rc;
+
+	snprintf(path, sizeof(path), "%s/PG_VERSION", ocf_str(r, P_PGDATA));
+	if (access(path, R_OK) == -1)
+		return ocf_fail(OCF_ERR_INSTALLED, "%s is not a PostgreSQL data directory (no "
+		    "PG_VERSION); seed it with pg_basebackup from the primary", ocf_str(r, P_PGDATA));
+	switch (role(r, why, sizeof(why))) {
+	case ROLE_STANDBY:
+	case ROLE_STARTING:
+	case ROLE_PRIMARY:
+		return OCF_SUCCESS;
+	case ROLE_UNKNOWN:
+		return ocf_fail(OCF_ERR_GENERIC, "server running but not answering: %s", why);
+	case ROLE_STOPPED:
+		break;
+	}
+	if ((rc = failback(r)) != OCF_SUCCESS)
+		return rc;
+	return start_standby(r);
+}
+
+static enum ocf_exitcode
+stop_server(struct ocf_rsc *r)
+{
+	char why[1024];
+
+	if (!pg_running(&P(r)->pg))
+		return OCF_SUCCESS;
+	if (pg_ctl(r, "fast", why, sizeof(why)) == 0)
+		return OCF_SUCCESS;
+	if (!pg_running(&P(r)->pg))
+		return OCF_SUCCESS;	/* it died while we asked */
+	log_warn("fast shutdown failed (%s); shutting down immediately", why);
+	if (pg_ctl(r, "immediate", why, sizeof(why)) == 0 || !pg_running(&P(r)->pg))
+		return OCF_SUCCESS;
+	return ocf_fail(OCF_ERR_GENERIC, "cannot stop the server: %s", why);
+}
+
+static enum ocf_exitcode
+pgwarm_stop(struct ocf_rsc *r)
+{
+	enum ocf_exitcode rc = stop_server(r);
+
+	if (rc == OCF_SUCCESS) {
+		ocf_promotion_delete(r);
+		ocf_attr_delete(P(r)->attr_pos);
+	}
+	return rc;
+}
+
+static enum ocf_exitcode
+pgwarm_monitor(struct ocf_rsc *r)
+{
+	struct pg_control c;
+	char why[1024];
+
+	switch (role(r, why, sizeof(why))) {
+	case ROLE_STOPPED:
+		if (!ocf_is_probe(r) && pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == 0 &&
+		    strcmp(c.state, "in production") == 0)
+			return ocf_fail(OCF_FAILED_PROMOTED, "the primary is gone without a shutdown "
+			    "(crashed or killed)");
+		return OCF_NOT_RUNNING;
+	case ROLE_STARTING:
+		ocf_promotion_set(r, SCORE_CATCHING);
+		return OCF_SUCCESS;
+	case ROLE_STANDBY:
+		publish_position(r);
+		return OCF_SUCCESS;
+	case ROLE_PRIMARY:
+		publish_archiver(r);
+		ocf_promotion_set(r, SCORE_BEST);
+		return OCF_RUNNING_PROMOTED;
+	case ROLE_UNKNOWN:
+		break;
+	}
+	return ocf_fail(OCF_ERR_GENERIC, "server running but not answering: %s", why);
+}
+
+/* Highest segment of the archive (any timeline ordering by position). */
+static void
+archive_newest(struct ocf_rsc *r, char *out, size_t outlen)
+{
+	struct dirent *de;
+	DIR *d = opendir(ocf_str(r, P_ARCHIVE_DIR));
+
+	out[0] = '\0';
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (wal_kind(de->d_name) == WAL_SEGMENT &&
+		    (out[0] == '\0' || wal_pos_cmp(de->d_name, out) > 0))
+			snprintf(out, outlen, "%.32s", de->d_name);
+	closedir(d);
+}
+
+/* The segment replay is in, from a position "TTTTTTTT/LSN". */
+static int
+pos_reached(const char *pos, const char *seg, uint64_t segsz)
+{
+	uint64_t lsn = strtoull(pos + 9, NULL, 16);
+	char name[32];
+
+	snprintf(name, sizeof(name), "%.8s%08" PRIX64 "%08" PRIX64, pos, (uint64_t)(lsn >> 32),
+	    (uint64_t)((lsn & 0xFFFFFFFFULL) / segsz));
+	return wal_pos_cmp(name, seg) >= 0;
+}
+
+/* Waits until replay has reached the newest segment in archive_dir and
+ * holds still: everything shipped is applied before the timeline forks. */
+static void
+replay_archive(struct ocf_rsc *r, long budget_ms)
+{
+	char newest[64], pos[64], last[64] = "", why[256], out[64];
+	long deadline = clock_ms() + budget_ms;
+	uint64_t segsz = 16 << 20;
+	int still = 0;
+
+	if (q(r, "select setting from pg_settings where name = 'wal_segment_size'", out,
+	    sizeof(out), why, sizeof(why)) == 0 && strtoull(out, NULL, 10) >= (1 << 20))
+		segsz = strtoull(out, NULL, 10);
+	archive_newest(r, newest, sizeof(newest));
+	while (clock_ms() < deadline) {
+		if (standby_pos(r, pos, sizeof(pos)) == -1)
+			break;
+		still = strcmp(pos, last) == 0 ? still + 1 : 0;
+		snprintf(last, sizeof(last), "%s", pos);
+		if (still >= 3 && (newest[0] == '\0' || pos_reached(pos, newest, segsz)))
+			return;
+		usleep(300000);
+	}
+	log_warn("replay did not reach %s within %ld ms; promoting at %s", newest, budget_ms, last);
+}
+
+static enum ocf_exitcode
+pgwarm_promote(struct ocf_rsc *r)
+{
+	struct ocf_list hosts, values;
+	char why[1024], out[32], pos[64] = "";
+	long deadline;
+	int other;
+
+	switch (role(r, why, sizeof(why))) {
+	case ROLE_PRIMARY:
+		return OCF_SUCCESS;
+	case ROLE_STANDBY:
+		break;
+	default:
+		return ocf_fail(OCF_ERR_GENERIC, "cannot promote: the standby is not ready%s%s",
+		    *why ? ": " : "", why);
+	}
+	if ((other = find_primary(r)) != -1)
+		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s already runs a primary",
+		    P(r)->nodes.v[other].name);
+	replay_archive(r, 20000);
+	if (standby_pos(r, pos, sizeof(pos)) == 0 &&
+	    ocf_attr_get_all(P(r)->attr_pos, &hosts, &values) == 0) {
+		for (size_t i = 0; i < hosts.n; i++)
+			if (strcmp(hosts.v[i], P(r)->self) != 0 && strcmp(values.v[i], pos) > 0) {
+				ocf_promotion_set(r, SCORE_BEHIND);
+				ocf_list_free(&hosts);
+				ocf_list_free(&values);
+				return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s is further "
+				    "ahead (%s against our %s)", hosts.v[i], values.v[i], pos);
+			}
+		ocf_list_free(&hosts);
+		ocf_list_free(&values);
+	}
+	if (q(r, "select pg_promote(true, 60)", out, sizeof(out), why, sizeof(why)) == -1 ||
+	    strcmp(out, "t") != 0)
+		return ocf_fail(OCF_ERR_GENERIC, "pg_promote failed: %s", why);
+	deadline = clock_ms() + 30000;
+	while (role(r, why, sizeof(why)) != ROLE_PRIMARY)
+		if (clock_ms() > deadline)
+			return ocf_fail(OCF_ERR_GENERIC, "still in recovery after pg_promote");
+		else
+			usleep(100000);
+	/* pg_control shows the new timeline only after a checkpoint, and
+	 * pg_rewind of the old primary reads it from there. */
+	if (q(r, "checkpoint", out, sizeof(out), why, sizeof(why)) == -1)
+		log_warn("checkpoint after promotion: %s", why);
+	ocf_promotion_set(r, SCORE_BEST);
+	ocf_attr_delete(P(r)->attr_pos);
+	log_info("promoted at %s", pos);
+	return OCF_SUCCESS;
+}
+
+/* Ships one file of pg_wal now, the way archive_command would. */
+static int
+ship_now(struct ocf_rsc *r, const char *name, char *why, size_t whylen)
+{
+	char exe[PATH_MAX], rel[96];
+	const char *argv[] = { exe, "-c", "pgwarm-archive.conf", "--direct", rel, name, NULL };
+	struct buf err = BUF_INIT;
+	struct run_cmd cmd = { .argv = argv, .run_as = ocf_str(r, P_USER),
+	    .cwd = ocf_str(r, P_PGDATA), .timeout_ms = 60000, .err = &err };
+	struct run_result res;
+	char what[128];
+
+	snprintf(exe, sizeof(exe), "%s/pgwarm-archive", ocf_str(r, P_HELPERS));
+	snprintf(rel, sizeof(rel), "pg_wal/%s", name);
+	run(&cmd, &res);
+	if (res.status == RUN_EXITED && res.exit_code == 0) {
+		buf_free(&err);
+		return 0;
+	}
+	snprintf(why, whylen, "%s %s", run_describe(&res, what, sizeof(what)), buf_str(&err));
+	buf_free(&err);
+	return -1;
+}
+
+/* Planned switchover: everything up to the shutdown checkpoint reaches the
+ * standbys before this node becomes one. */
+static enum ocf_exitcode
+pgwarm_demote(struct ocf_rsc *r)
+{
+	char why[1024], seg[64], out[256];
+	struct pg_control c;
+	long deadline = clock_ms() + 60000;
+	enum ocf_exitcode rc;
+
+	switch (role(r, why, sizeof(why))) {
+	case ROLE_STANDBY:
+	case ROLE_STARTING:
+		return OCF_SUCCESS;
+	case ROLE_STOPPED:
+		/* A crashed primary: the start that follows goes through failback. */
+		log_info("demote of a stopped server: nothing to do");
+		return OCF_SUCCESS;
+	case ROLE_UNKNOWN:
+		log_warn("demoting a server that does not answer: %s", why);
+		break;
+	case ROLE_PRIMARY:
+		if (q(r, "select pg_walfile_name(pg_switch_wal())", seg, sizeof(seg), why,
+		    sizeof(why)) == -1)
+			log_warn("pg_switch_wal: %s", why);
+		else
+			while (clock_ms() < deadline && q(r, "select coalesce(last_archived_wal, '') "
+			    "from pg_stat_archiver", out, sizeof(out), why, sizeof(why)) == 0 &&
+			    (wal_kind(out) != WAL_SEGMENT || wal_pos_cmp(out, seg) < 0))
+				usleep(100000);
+		break;
+	}
+	if ((rc = stop_server(r)) != OCF_SUCCESS)
+		return rc;
+	if (pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
+	if (wal_kind(c.redo_file) == WAL_SEGMENT && ship_now(r, c.redo_file, why, sizeof(why)) == -1)
+		log_err("the segment with the shutdown checkpoint (%s) could not be shipped: %s",
+		    c.redo_file, why);
+	return start_standby(r);
+}
+
+static enum ocf_exitcode
+pgwarm_notify(struct ocf_rsc *r)
+{
+	const char *type = ocf_notify_type(), *op = ocf_notify_operation();
+	char why[256];
+
+	if (type && op && strcmp(type, "pre") == 0 && strcmp(op, "promote") == 0 &&
+	    role(r, why, sizeof(why)) == ROLE_STANDBY)
+		publish_position(r);
+	return OCF_SUCCESS;
+}
+
+static const struct ocf_action actions[] = {
+	{ "start", pgwarm_start, 120, 0, NULL, 0 },
+	{ "stop", pgwarm_stop, 120, 0, NULL, 0 },
+	{ "monitor", pgwarm_monitor, 30, 3, "Promoted", 0 },
+	{ "monitor", pgwarm_monitor, 30, 4, "Unpromoted", 0 },
+	{ "promote", pgwarm_promote, 90, 0, NULL, 0 },
+	{ "demote", pgwarm_demote, 120, 0, NULL, 0 },
+	{ "notify", pgwarm_notify, 60, 0, NULL, 0 },
+	{ NULL }
+};
+
+static const struct ocf_agent agent = {
+	.name = "pgwarm",
+	.version = PACKAGE_VERSION,
+	.shortdesc = "PostgreSQL warm standby by WAL shipping",
+	.longdesc = "Runs PostgreSQL as a promotable clone without streaming replication: the "
+	    "promoted instance archives every WAL segment over SSH into archive_dir on every "
+	    "other node (pgwarm-archive: one persistent session per peer, fsync on the peer "
+	    "before success, never overwriting); the unpromoted instances replay from there in "
+	    "continuous recovery. Standbys publish (timeline, replayed LSN) and the most "
+	    "advanced one is promoted. Demote ships the last segment first, so a planned "
+	    "switchover loses nothing; a former primary returns as a standby by pg_rewind or "
+	    "pg_basebackup (failback). Monitor publishes archiver health as node attributes "
+	    "pgwarm-RSC-archive-failed, -last-archived and -archive-lag.",
+	.params = params,
+	.actions = actions,
+	.validate = pgwarm_validate,
+	.setup = pgwarm_setup,
+	.teardown = pgwarm_teardown,
+};
+
+int
+main(int argc, char **argv)
+{
+	return ocf_main(&agent, argc, argv);
+}

@@ -1,0 +1,175 @@
+#!/bin/bash
+# ocf:understudy:pgwarm in a 2-node corosync+Pacemaker cluster in network
+# namespaces, each node with its own PostgreSQL 15, sshd and archive_dir
+# (bind-mounted at the same path in each node's mount namespace):
+# promotion, rows written on the primary visible on the standby after a
+# segment switch, kill -9 of the primary's postmaster -> the standby is
+# promoted, the old primary fails back as a standby (pg_rewind), a planned
+# switchover loses no committed row, and the kill of a whole node promotes
+# the survivor. Times are printed as RESULT lines, not asserted.
+. "$(dirname "$0")/lib.sh"
+lab_init
+need crm "$PGBIN/pg_ctl" sshd
+MNT=/var/lib/us-pgwarm-lab
+PGW=$LAB_DIR/pgw
+mkdir -p "$PGW/bin"
+cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore \
+	"$PGW/bin/"
+cp "$TOP_BUILDDIR/agents/pgwarm" "$LAB_DIR/ocf/pgwarm"
+
+# One host key and one client key for every node; known_hosts names each.
+ssh-keygen -q -t ed25519 -N '' -f "$PGW/host_key" -C lab-host
+ssh-keygen -q -t ed25519 -N '' -f "$PGW/client_key" -C lab-client
+cp "$PGW/client_key.pub" "$PGW/authorized_keys"
+for i in 1 2; do
+	echo "10.99.0.$i $(cut -d' ' -f1,2 "$PGW/host_key.pub")"
+done >"$PGW/known_hosts"
+chown postgres: "$PGW/client_key" "$PGW/known_hosts"
+ssh_user_unlock postgres
+cat >"$PGW/sshd_config" <<EOF
+Port 22
+HostKey $PGW/host_key
+PidFile none
+AuthorizedKeysFile $PGW/authorized_keys
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel VERBOSE
+EOF
+
+# The seed data directory: initdb once, copied cold to both nodes.
+as_pg() { runuser -u postgres -- "$@"; }
+mkdir -p "$PGW/seed" && chown postgres: "$PGW/seed"
+as_pg "$PGBIN/initdb" -D "$PGW/seed/data" -A trust --no-sync >"$PGW/initdb.log" 2>&1 ||
+	fail "initdb"
+cat >>"$PGW/seed/data/postgresql.conf" <<EOF
+listen_addresses = '*'
+port = 5432
+unix_socket_directories = '$MNT/run'
+wal_level = replica
+wal_log_hints = on
+wal_retrieve_retry_interval = 1s
+EOF
+echo "host all all 10.99.0.0/24 trust" >>"$PGW/seed/data/pg_hba.conf"
+echo "host replication all 10.99.0.0/24 trust" >>"$PGW/seed/data/pg_hba.conf"
+
+mkdir -p "$MNT"
+lab_on_exit rmdir "$MNT"
+cluster_up 2
+node_setup() {
+	local i=$1 d=$LAB_DIR/node$1/pg
+	mkdir -p "$d/walfiles" "$d/run"
+	cp -a "$PGW/seed/data" "$d/data"
+	chown -R postgres: "$d"
+	node_exec "$i" mount --bind "$d" "$MNT" || fail "bind mount on node$i"
+	node_exec "$i" mkdir -p /run/sshd /run/postgresql
+	node_exec "$i" /usr/sbin/sshd -f "$PGW/sshd_config" -E "$LAB_DIR/node$i/sshd.log" ||
+		fail "sshd on node$i"
+}
+node_setup 1
+node_setup 2
+psql_on() {
+	node_exec "$1" runuser -u postgres -- "$PGBIN/psql" -h "$MNT/run" -p 5432 -XAtq \
+		-d postgres -c "$2" 2>/dev/null
+}
+
+node_exec 1 crm configure property no-quorum-policy=ignore >/dev/null
+node_exec 1 crm configure primitive pg ocf:understudy:pgwarm params \
+	pgdata="$MNT/data" pghost="$MNT/run" archive_dir="$MNT/walfiles" \
+	nodes="node1=10.99.0.1 node2=10.99.0.2" ssh_key="$PGW/client_key" \
+	known_hosts="$PGW/known_hosts" helpers="$PGW/bin" logfile="$MNT/postgres.log" \
+	op monitor interval=2s role=Promoted timeout=30s \
+	op monitor interval=3s role=Unpromoted timeout=30s >/dev/null || fail "crm primitive"
+node_exec 1 crm configure clone pgc pg meta promotable=true promoted-max=1 notify=true \
+	migration-threshold=1 >/dev/null || fail "crm clone"
+
+promoted_node() {
+	node_exec "$1" crm_mon -1 --output-as=xml 2>/dev/null |
+		grep -A1 'resource id="pg" .*role="Promoted".*active="true".*failed="false"' |
+		grep -o 'node name="[^"]*"' | cut -d'"' -f2 | head -n 1
+}
+has_primary() { [ -n "$(promoted_node "${1:-1}")" ]; }
+wait_for 60 "a promoted pgwarm" has_primary
+P=$(promoted_node 1); p=${P#node}; s=$((3 - p))
+log "primary on $P"
+standby_ready() { [ "$(psql_on "$s" "select pg_is_in_recovery()")" = t ]; }
+wait_for 60 "standby on node$s" standby_ready
+
+# Writes on the primary reach the standby after a segment switch.
+psql_on "$p" "create table t(id int primary key, at timestamptz default now())" ||
+	fail "create table"
+psql_on "$p" "insert into t(id) select generate_series(1, 1000)"
+psql_on "$p" "select pg_switch_wal()" >/dev/null
+rows_on() { [ "$(psql_on "$1" "select count(*) from t")" = "$2" ]; }
+wait_for 30 "1000 rows on the standby" rows_on "$s" 1000
+log "1000 rows replayed on node$s"
+attr=$(node_exec "$p" attrd_updater -Q -n pgwarm-pg-archive-failed 2>/dev/null)
+echo "$attr" | grep -q 'value="0"' || fail "archiver attribute missing or failing: $attr"
+
+# kill -9 of the primary's postmaster: the standby is promoted.
+pm=$(node_exec "$p" head -n 1 "$MNT/data/postmaster.pid")
+start=$(date +%s%N)
+kill -9 "$pm"
+write_ok() { psql_on "$1" "insert into t(id) values ($2)" >/dev/null && rows_on "$1" "$3"; }
+wait_for 60 "node$s promoted and writable" write_ok "$s" 1001 1001
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "RESULT pgwarm_postmaster_kill_to_write_ms=$ms (node$p -> node$s)"
+log "kill -9 postmaster on node$p: first write on node$s after $ms ms"
+shown() { [ "$(promoted_node "$s")" = "node$s" ]; }
+wait_for 20 "Pacemaker showing node$s promoted" shown
+
+# Failback: the old primary comes back as a standby (rewind) with the new rows.
+node_exec "$s" crm resource cleanup pgc >/dev/null 2>&1
+back() { [ "$(psql_on "$p" "select pg_is_in_recovery()")" = t ]; }
+wait_for 90 "node$p back as standby" back
+psql_on "$s" "insert into t(id) select generate_series(1002, 2000)"
+psql_on "$s" "select pg_switch_wal()" >/dev/null
+wait_for 40 "2000 rows on the failed-back node$p" rows_on "$p" 2000
+grep -q "pg_rewind" "$LAB_DIR/node$p/pacemaker.log" ||
+	log "note: no pg_rewind line in node$p's pacemaker.log"
+log "node$p failed back as a standby and replays node$s's timeline"
+
+# Planned switchover while a writer commits: every committed id survives.
+writer() {
+	local i=3000
+	while psql_on "$s" "insert into t(id) values ($i)" >/dev/null; do
+		echo "$i" >>"$PGW/committed"
+		i=$((i + 1))
+	done
+}
+: >"$PGW/committed"
+writer &
+wpid=$!
+sleep 1
+start=$(date +%s%N)
+node_exec "$s" crm_resource --move --promoted -r pgc -N "node$p" >/dev/null 2>&1 ||
+	fail "crm_resource --move --promoted"
+primary_is() { [ "$(promoted_node "$s")" = "node$1" ] && [ "$(psql_on "$1" "select pg_is_in_recovery()")" = f ]; }
+wait_for 90 "node$p promoted by the switchover" primary_is "$p"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+committed=$(wc -l <"$PGW/committed")
+[ "$committed" -gt 0 ] || fail "the writer committed nothing"
+lost=0
+for id in $(cat "$PGW/committed"); do
+	[ "$(psql_on "$p" "select count(*) from t where id = $id")" = 1 ] || lost=$((lost + 1))
+done
+echo "RESULT pgwarm_switchover_ms=$ms committed_during=$committed lost=$lost"
+[ "$lost" -eq 0 ] || fail "$lost committed rows lost in the switchover"
+log "switchover to node$p in $ms ms: $committed rows committed during it, none lost"
+node_exec "$s" crm_resource --clear -r pgc >/dev/null 2>&1
+back_s() { [ "$(psql_on "$s" "select pg_is_in_recovery()")" = t ]; }
+wait_for 60 "node$s standby after the switchover" back_s
+
+# Kill the whole primary node: the survivor is promoted.
+total=$(psql_on "$p" "select count(*) from t")
+psql_on "$p" "select pg_switch_wal()" >/dev/null
+wait_for 30 "standby caught up" rows_on "$s" "$total"
+start=$(date +%s%N)
+cluster_node_kill "$p"
+wait_for 60 "node$s promoted after node$p died" write_ok "$s" 100000 $((total + 1))
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "RESULT pgwarm_node_kill_to_write_ms=$ms rows=$((total + 1))"
+log "node$p killed: node$s primary and writable after $ms ms, no row lost"
