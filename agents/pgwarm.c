@@ -258,13 +258,14 @@ write_file_as(struct ocf_rsc *r, const char *name, const char *text, char *why, 
 	return 0;
 }
 
-/* A value for postgresql.conf: single-quoted, quotes doubled. */
+/* A value for postgresql.conf: single-quoted, quotes doubled, and
+ * backslashes doubled (the conf lexer reads them as escapes). */
 static void
 conf_quote(struct buf *b, const char *v)
 {
 	buf_puts(b, "'");
 	for (; *v; v++)
-		buf_puts(b, *v == '\'' ? "''" : (char[]){ *v, 0 });
+		buf_puts(b, *v == '\'' ? "''" : *v == '\\' ? "\\\\" : (char[]){ *v, 0 });
 	buf_puts(b, "'");
 }
 

@@ -118,11 +118,11 @@ node_list_parse(const char *spec, struct node_list *l, char *why, size_t whylen)
 		struct node nd, *nv;
 		size_t n;
 
-		while (*p && isspace((unsigned char)*p))
+		while (*p && (isspace((unsigned char)*p) || *p == ','))
 			p++;
 		if (*p == '\0')
 			return 0;
-		for (n = 0; p[n] && !isspace((unsigned char)p[n]); n++)
+		for (n = 0; p[n] && !isspace((unsigned char)p[n]) && p[n] != ','; n++)
 			;
 		if (node_entry(p, n, &nd, why, whylen) == -1)
 			goto fail;

@@ -1,4 +1,5 @@
-/* The peer list of the `nodes` parameter ("name=address[:port] ...") and
+/* The peer list of the `nodes` parameter ("name=address[:port] ...",
+ * separated by blanks or commas) and
  * this node's own name. */
 #ifndef UNDERSTUDY_NODE_H
 #define UNDERSTUDY_NODE_H

@@ -40,7 +40,8 @@ lab_cleanup() {
 
 lab_dump_logs() {
 	local f
-	for f in $(find "$LAB_DIR" -name '*.log' -size +0 2>/dev/null); do
+	find "$LAB_DIR" -name '*.log' -size +0 -print0 2>/dev/null |
+	while IFS= read -r -d '' f; do
 		echo "---- last lines of $f" >&2
 		tail -n 25 "$f" >&2
 	done
@@ -148,6 +149,24 @@ ssh_user_unlock() {
 		usermod -p '*' "$1"
 		lab_on_exit usermod -p "$old" "$1" ;;
 	esac
+}
+
+# ocft_run CONFIG SED-ARGS...: fill in a tests/ocft config, run resource-
+# agents' ocft on it and fail on any failed case.
+ocft_run() {
+	local cfg=$1 agent out
+	shift
+	agent=$(basename "$cfg")
+	mkdir -p "$LAB_DIR/configs"
+	sed "$@" "$cfg" >"$LAB_DIR/configs/$agent"
+	lab_on_exit ocft clean "$agent"
+	ocft make -d "$LAB_DIR/configs" "$agent" >"$LAB_DIR/ocft-make-$agent.log" 2>&1 ||
+		fail "ocft make $agent: $(cat "$LAB_DIR/ocft-make-$agent.log")"
+	ocft test "$agent" >"$LAB_DIR/ocft-$agent.out" 2>&1
+	out=$(sed 's/\x1b\[[0-9;]*m//g' "$LAB_DIR/ocft-$agent.out")
+	echo "$out"
+	echo "$out" | grep -q "FAILED\|ERROR:" && fail "ocft $agent reported failures"
+	log "ocft $agent: $(echo "$out" | grep -c " - OK") cases OK"
 }
 
 # ---------------------------------------------------------------- PostgreSQL
