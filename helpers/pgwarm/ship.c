@@ -250,7 +250,7 @@ static void
 encode_all(struct shipper *sh)
 {
 	struct encoder e[SHIP_ENCODERS];
-	pthread_t t[SHIP_ENCODERS];
+	pthread_t t[SHIP_ENCODERS] = { 0 };
 	size_t nt = sh->nfiles < SHIP_ENCODERS ? sh->nfiles : SHIP_ENCODERS;
 
 	int threaded[SHIP_ENCODERS] = { 0 };
