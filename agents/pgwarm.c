@@ -741,7 +741,7 @@ archive_newest(struct ocf_rsc *r, char *out, size_t outlen)
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
-		if (wal_kind(de->d_name) == WAL_SEGMENT &&
+		if (wal_kind_stored(de->d_name) == WAL_SEGMENT &&
 		    (out[0] == '\0' || wal_pos_cmp(de->d_name, out) > 0))
 			snprintf(out, outlen, "%.32s", de->d_name);
 	closedir(d);

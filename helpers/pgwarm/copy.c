@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "lz4file.h"
 #include "wal.h"
 
 static int
@@ -32,6 +33,33 @@ copy_fd(int in, int out, off_t size)
 	return 0;
 }
 
+/* name.lz4: decompressed into dest, then checked like a plain copy. */
+static enum copy_result
+restore_lz4(const char *dir, const char *name, const char *dest, char *why, size_t whylen)
+{
+	char src[4096];
+	int in, out, rc;
+
+	snprintf(src, sizeof(src), "%s/%s" LZ4FILE_SUFFIX, dir, name);
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			snprintf(why, whylen, "%s: %s", src, strerror(errno));
+		return errno == ENOENT ? COPY_ABSENT : COPY_FAILED;
+	}
+	if ((out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
+		snprintf(why, whylen, "%s: %s", dest, strerror(errno));
+		close(in);
+		return COPY_FAILED;
+	}
+	rc = lz4file_decompress(in, out, NULL, why, whylen);
+	close(in);
+	if (close(out) == -1 || rc == -1 || wal_verify_file(dest, name, why, whylen) != 0) {
+		unlink(dest);
+		return COPY_FAILED;
+	}
+	return COPY_OK;
+}
+
 enum copy_result
 copy_restore(const char *dir, const char *name, const char *dest, char *why, size_t whylen)
 {
@@ -46,7 +74,9 @@ copy_restore(const char *dir, const char *name, const char *dest, char *why, siz
 	snprintf(src, sizeof(src), "%s/%s", dir, name);
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(why, whylen, "%s: %s", src, strerror(errno));
-		return errno == ENOENT ? COPY_ABSENT : COPY_FAILED;
+		if (errno == ENOENT)
+			return restore_lz4(dir, name, dest, why, whylen);
+		return COPY_FAILED;
 	}
 	if (fstat(in, &st) == -1 || (v = wal_verify_file(src, name, why, whylen)) != 0) {
 		close(in);

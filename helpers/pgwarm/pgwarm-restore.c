@@ -12,7 +12,9 @@
  * files that do not exist yet as a matter of course. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +23,36 @@
 #include "understudy/log.h"
 #include "understudy/ssh.h"
 #include "copy.h"
+#include "lz4file.h"
 #include "ship.h"
 #include "wal.h"
 
 #define EXIT_NOFILE	1
+
+/* remote.lz4 into dest, decompressed. */
+static int
+fetch_lz4(struct ssh_session *s, const char *remote, const char *dest)
+{
+	char r[4200], tmp[4200], why[256];
+	int in, out, rc = -1;
+
+	snprintf(r, sizeof(r), "%s" LZ4FILE_SUFFIX, remote);
+	snprintf(tmp, sizeof(tmp), "%s.fetch" LZ4FILE_SUFFIX, dest);
+	if (ssh_get(s, r, tmp) != SSH_OK)
+		return -1;
+	if ((in = open(tmp, O_RDONLY | O_CLOEXEC)) != -1) {
+		if ((out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) != -1) {
+			rc = lz4file_decompress(in, out, NULL, why, sizeof(why));
+			if (close(out) == -1 || rc == -1) {
+				log_err("%s: %s", r, why);
+				rc = -1;
+			}
+		}
+		close(in);
+	}
+	unlink(tmp);
+	return rc;
+}
 
 /* Copies name from the first peer whose archive_dir has it; 0 on success. */
 static int
@@ -48,7 +76,8 @@ fetch_from_peers(const char *conf_path, const char *name, const char *dest)
 
 		if (strcmp(nd->name, c.self) == 0 || (s = ssh_session_new(&o)) == NULL)
 			continue;
-		if (ssh_connect(s) == SSH_OK && ssh_get(s, remote, dest) == SSH_OK) {
+		if (ssh_connect(s) == SSH_OK && (ssh_get(s, remote, dest) == SSH_OK ||
+		    fetch_lz4(s, remote, dest) == 0)) {
 			log_info("%s fetched from %s", name, nd->name);
 			rc = 0;
 		} else {

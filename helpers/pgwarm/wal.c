@@ -41,6 +41,22 @@ wal_kind(const char *name)
 	return WAL_NONE;
 }
 
+enum wal_kind
+wal_kind_stored(const char *name)
+{
+	size_t n = strlen(name);
+	char base[40];
+	enum wal_kind k;
+
+	if (n > 4 && n - 4 < sizeof(base) && strcmp(name + n - 4, ".lz4") == 0) {
+		memcpy(base, name, n - 4);
+		base[n - 4] = '\0';
+		k = wal_kind(base);
+		return k == WAL_SEGMENT || k == WAL_PARTIAL ? k : WAL_NONE;
+	}
+	return wal_kind(name);
+}
+
 static uint64_t
 hexval(const char *s, size_t n)
 {
@@ -156,7 +172,7 @@ wal_cleanup(const char *dir, const char *restart, int dry_run, char *why, size_t
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		enum wal_kind k = wal_kind(de->d_name);
+		enum wal_kind k = wal_kind_stored(de->d_name);
 
 		if ((k != WAL_SEGMENT && k != WAL_PARTIAL) || wal_pos_cmp(de->d_name, restart) >= 0)
 			continue;

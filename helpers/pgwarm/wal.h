@@ -14,6 +14,9 @@ enum wal_kind {
 };
 
 enum wal_kind wal_kind(const char *name);
+/* The kind of a file as stored in archive_dir, where segments and
+ * partials may carry the ".lz4" suffix (see lz4file.h). */
+enum wal_kind wal_kind_stored(const char *name);
 /* Timeline of a segment, partial, backup or history name (0 if none). */
 uint32_t wal_timeline(const char *name);
 /* Orders segment positions ignoring the timeline, as pg_archivecleanup. */

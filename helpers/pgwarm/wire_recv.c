@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "understudy/log.h"
+#include "lz4file.h"
 #include "wal.h"
 #include "wire.h"
 
@@ -118,53 +119,42 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* "sha256:<hex>" of a file, for the error an admin will compare by hand. */
-static void
-file_sha256(int dirfd, const char *name, char *out, size_t outlen)
+/* What a stored file holds: LZ4 frames are compared by their content, as
+ * another lz4 version may frame the same segment differently. */
+static int
+load_content(int dirfd, const char *file, const char *name, struct buf *out)
 {
-	unsigned char md[EVP_MAX_MD_SIZE], chunk[65536];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	ssize_t n;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	char why[256], chunk[65536];
+	size_t n = strlen(name);
+	ssize_t r;
+	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC), rc = 0;
 
-	snprintf(out, outlen, "unreadable");
-	if (fd == -1 || ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		goto done;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		EVP_DigestUpdate(ctx, chunk, (size_t)n);
-	if (n == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen)) {
-		size_t o = (size_t)snprintf(out, outlen, "sha256:");
-		for (unsigned i = 0; i < mdlen && o + 3 <= outlen; i++, o += 2)
-			snprintf(out + o, outlen - o, "%02x", md[i]);
-	}
-done:
-	if (fd != -1)
-		close(fd);
-	EVP_MD_CTX_free(ctx);
+	if (fd == -1)
+		return -1;
+	if (n > 4 && strcmp(name + n - 4, LZ4FILE_SUFFIX) == 0)
+		rc = lz4file_decompress(fd, -1, out, why, sizeof(why));
+	else
+		while ((r = read(fd, chunk, sizeof(chunk))) > 0 && rc == 0)
+			rc = buf_append(out, chunk, (size_t)r);
+	close(fd);
+	return rc;
 }
 
-static int
-same_content(int dirfd, const char *a, const char *b)
+/* "sha256:<hex>" of content, for the error an admin compares by hand with
+ * sha256sum of the segment in pg_wal. */
+static void
+sha256_text(const struct buf *b, char *out, size_t outlen)
 {
-	static unsigned char x[65536], y[65536];
-	int fa = openat(dirfd, a, O_RDONLY | O_CLOEXEC);
-	int fb = openat(dirfd, b, O_RDONLY | O_CLOEXEC);
-	int same = fa != -1 && fb != -1;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t o;
 
-	while (same) {
-		ssize_t na = read(fa, x, sizeof(x)), nb = read(fb, y, sizeof(y));
-
-		if (na != nb || na < 0 || memcmp(x, y, (size_t)na) != 0)
-			same = 0;
-		else if (na == 0)
-			break;
-	}
-	if (fa != -1)
-		close(fa);
-	if (fb != -1)
-		close(fb);
-	return same;
+	snprintf(out, outlen, "unreadable");
+	if (b->data == NULL || !EVP_Digest(b->data, b->len, md, &mdlen, EVP_sha256(), NULL))
+		return;
+	o = (size_t)snprintf(out, outlen, "sha256:");
+	for (unsigned i = 0; i < mdlen && o + 3 <= outlen; i++, o += 2)
+		snprintf(out + o, outlen - o, "%02x", md[i]);
 }
 
 /* Temporaries of a receiver that was killed: ".pgwarm.<name>.<pid>.tmp". */
@@ -234,14 +224,20 @@ land(int dirfd, struct pending *p, struct buf *reply)
 	if (p->err[0] == '\0' && linkat(dirfd, p->tmp, dirfd, p->name, 0) == 0) {
 		buf_printf(reply, "OK %s new\n", p->name);
 	} else if (p->err[0] == '\0' && errno == EEXIST) {
-		if (same_content(dirfd, p->tmp, p->name)) {
+		struct buf old = BUF_INIT, offered = BUF_INIT;
+
+		if (load_content(dirfd, p->name, p->name, &old) == 0 &&
+		    load_content(dirfd, p->tmp, p->name, &offered) == 0 && old.len == offered.len &&
+		    memcmp(old.data, offered.data, old.len) == 0) {
 			buf_printf(reply, "OK %s same\n", p->name);
 		} else {
-			file_sha256(dirfd, p->name, a, sizeof(a));
-			file_sha256(dirfd, p->tmp, b, sizeof(b));
+			sha256_text(&old, a, sizeof(a));
+			sha256_text(&offered, b, sizeof(b));
 			buf_printf(reply, "ERR %s already archived with other content (archived %s,"
 			    " offered %s); not overwritten\n", p->name, a, b);
 		}
+		buf_free(&old);
+		buf_free(&offered);
 	} else {
 		if (p->err[0] == '\0')
 			snprintf(p->err, sizeof(p->err), "link %s: %s", p->name, strerror(errno));
@@ -313,7 +309,7 @@ wire_receive(const char *dir, int in, int out)
 			continue;
 		}
 		if (sscanf(line, "PUT %63s %llu", name, &size) != 2 ||
-		    wal_kind(name) == WAL_NONE || size > WIRE_MAX_FILE) {
+		    wal_kind_stored(name) == WAL_NONE || size > WIRE_MAX_FILE) {
 			protocol_error(line);
 			break;
 		}

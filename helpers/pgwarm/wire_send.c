@@ -9,6 +9,8 @@
 
 #include <lz4.h>
 
+#include "lz4file.h"
+#include "wal.h"
 #include "wire.h"
 
 static void
@@ -20,42 +22,28 @@ put_u32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
-int
-wire_encode_file(struct buf *out, const char *name, int fd, uint64_t size, int compress,
-    char *why, size_t whylen)
+/* "PUT name size" and the chunks; per-chunk LZ4 when asked and worth it. */
+static int
+put_record(struct buf *out, const char *name, const char *data, size_t size, int compress)
 {
-	uint64_t off = 0;
-	char *raw;
-	int rc = -1;
+	size_t off = 0;
 
-	if (size > WIRE_MAX_FILE) {
-		snprintf(why, whylen, "%s: %llu bytes, too large for a WAL file", name,
-		    (unsigned long long)size);
+	if (buf_printf(out, "PUT %s %zu\n", name, size) == -1 ||
+	    buf_reserve(out, size + size / 64 + 64) == -1)
 		return -1;
-	}
-	if ((raw = malloc(WIRE_CHUNK)) == NULL ||
-	    buf_printf(out, "PUT %s %llu\n", name, (unsigned long long)size) == -1 ||
-	    buf_reserve(out, (size_t)size + size / 64 + 64) == -1)
-		goto nomem;
 	while (off < size) {
-		size_t want = size - off < WIRE_CHUNK ? (size_t)(size - off) : WIRE_CHUNK;
-		ssize_t n = pread(fd, raw, want, (off_t)off);
+		size_t want = size - off < WIRE_CHUNK ? size - off : WIRE_CHUNK;
 		unsigned char *hdr;
 		int stored = 0;
 
-		if (n != (ssize_t)want) {
-			snprintf(why, whylen, "%s: %s", name,
-			    n < 0 ? strerror(errno) : "file shrank while being read");
-			goto out;
-		}
 		if (buf_reserve(out, 8 + (size_t)LZ4_compressBound((int)want)) == -1)
-			goto nomem;
+			return -1;
 		hdr = (unsigned char *)out->data + out->len;
 		if (compress)
-			stored = LZ4_compress_default(raw, (char *)hdr + 8, (int)want,
+			stored = LZ4_compress_default(data + off, (char *)hdr + 8, (int)want,
 			    LZ4_compressBound((int)want));
 		if (stored <= 0 || (size_t)stored >= want) {
-			memcpy(hdr + 8, raw, want);
+			memcpy(hdr + 8, data + off, want);
 			stored = (int)want;
 		}
 		put_u32(hdr, (uint32_t)want);
@@ -64,11 +52,48 @@ wire_encode_file(struct buf *out, const char *name, int fd, uint64_t size, int c
 		out->data[out->len] = '\0';
 		off += want;
 	}
+	return 0;
+}
+
+int
+wire_encode_file(struct buf *out, const char *name, int fd, uint64_t size, int compress,
+    char *why, size_t whylen)
+{
+	enum wal_kind k = wal_kind(name);
+	struct buf raw = BUF_INIT, frame = BUF_INIT;
+	char stored[80];
+	int rc = -1;
+	ssize_t n;
+
+	if (size > WIRE_MAX_FILE) {
+		snprintf(why, whylen, "%s: %llu bytes, too large for a WAL file", name,
+		    (unsigned long long)size);
+		return -1;
+	}
+	if (buf_reserve(&raw, (size_t)size) == -1)
+		goto nomem;
+	while (raw.len < size && (n = pread(fd, raw.data + raw.len, (size_t)size - raw.len,
+	    (off_t)raw.len)) > 0)
+		raw.len += (size_t)n;
+	if (raw.len != size) {
+		snprintf(why, whylen, "%s: %s", name, errno ? strerror(errno) :
+		    "file shrank while being read");
+		goto out;
+	}
+	if (compress && (k == WAL_SEGMENT || k == WAL_PARTIAL)) {
+		snprintf(stored, sizeof(stored), "%s" LZ4FILE_SUFFIX, name);
+		if (lz4file_compress(&frame, raw.data, raw.len) == -1 ||
+		    put_record(out, stored, frame.data, frame.len, 0) == -1)
+			goto nomem;
+	} else if (put_record(out, name, raw.data, raw.len, compress) == -1) {
+		goto nomem;
+	}
 	rc = 0;
 	goto out;
 nomem:
 	snprintf(why, whylen, "%s: out of memory", name);
 out:
-	free(raw);
+	buf_free(&raw);
+	buf_free(&frame);
 	return rc;
 }

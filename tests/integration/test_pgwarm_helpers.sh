@@ -34,6 +34,17 @@ EOF
 	chown postgres: "$1"
 }
 
+# The archive stores segments as LZ4 frames (NAME.lz4); same_as SRC NAME
+# compares what it holds for NAME with SRC.
+same_as() {
+	if [ -f "$ARCHIVE/$2.lz4" ]; then
+		lz4 -dc "$ARCHIVE/$2.lz4" | cmp -s - "$1"
+	else
+		cmp -s "$1" "$ARCHIVE/$2"
+	fi
+}
+stored() { [ -f "$ARCHIVE/$1.lz4" ] || [ -f "$ARCHIVE/$1" ]; }
+
 start_postgres A
 PGA=$PGDATA_A
 ship_conf "$PGA/pgwarm-archive.conf" "b=127.0.0.1:$SSHD_PORT"
@@ -49,17 +60,17 @@ psql_a() { as_pg "$PGBIN/psql" -h "$LAB_DIR/pg-A" -p "$PGPORT" -XAtq -d postgres
 psql_a "create table t(i int); insert into t select generate_series(1, 1000)"
 seg=$(psql_a "select pg_walfile_name(pg_current_wal_lsn())")
 psql_a "select pg_switch_wal()" >/dev/null
-archived() { [ -f "$ARCHIVE/$seg" ]; }
+archived() { stored "$seg"; }
 wait_for 20 "segment $seg in the archive" archived
-cmp -s "$PGA/pg_wal/$seg" "$ARCHIVE/$seg" || fail "archived $seg differs from pg_wal"
-[ "$(stat -c %U "$ARCHIVE/$seg")" = postgres ] || fail "archived file not owned by postgres"
+same_as "$PGA/pg_wal/$seg" "$seg" || fail "archived $seg differs from pg_wal"
+[ "$(stat -c %U "$ARCHIVE/$seg.lz4")" = postgres ] || fail "archived file not owned by postgres"
 [ "$(psql_a "select failed_count from pg_stat_archiver")" = 0 ] || fail "archiver failures"
 pgrep -u postgres -f 'pgwarm-archive.*--daemon' >/dev/null || fail "no shipper daemon running"
 log "archived $seg through PostgreSQL"
 
 # --- Restore round trip; an absent file exits 1 at once; a corrupt one is refused.
 as_pg "$B/pgwarm-restore" -d "$ARCHIVE" "$seg" "$W/restored" || fail "restore failed"
-cmp -s "$ARCHIVE/$seg" "$W/restored" || fail "restored copy differs"
+cmp -s "$PGA/pg_wal/$seg" "$W/restored" || fail "restored copy differs"
 as_pg "$B/pgwarm-restore" -d "$ARCHIVE" 0000000100000000000000FE "$W/x" 2>/dev/null
 [ $? -eq 1 ] || fail "absent file: want exit 1"
 head -c 16777216 /dev/zero >"$ARCHIVE/0000000100000000000000FD"
@@ -70,7 +81,7 @@ log "restore ok, absent and corrupt refused"
 
 # --- Re-archive of identical content is success; different content is refused.
 ship_conf "$W/ship.conf" "b=127.0.0.1:$SSHD_PORT"
-cp "$ARCHIVE/$seg" "$W/same"
+cp "$PGA/pg_wal/$seg" "$W/same"
 chown postgres: "$W/same"
 as_pg "$B/pgwarm-archive" -c "$W/ship.conf" "$W/same" "$seg" || fail "identical re-archive failed"
 printf 'X' | dd of="$W/same" bs=1 seek=100000 conv=notrunc 2>/dev/null
@@ -78,7 +89,7 @@ out=$(as_pg "$B/pgwarm-archive" -c "$W/ship.conf" "$W/same" "$seg" 2>&1); rc=$?
 [ $rc -eq 1 ] || fail "different content: want exit 1, got $rc: $out"
 [ "$(echo "$out" | grep -o 'sha256:[0-9a-f]\{64\}' | sort -u | wc -l)" = 2 ] ||
 	fail "both checksums not named: $out"
-cmp -s "$PGA/pg_wal/$seg" "$ARCHIVE/$seg" || fail "archived file was overwritten"
+same_as "$PGA/pg_wal/$seg" "$seg" || fail "archived file was overwritten"
 log "refused: $out"
 
 # --- kill -9 of the sender, then of the receiver, at random points.
@@ -96,15 +107,15 @@ for i in $(seq 1 8); do
 		pkill -9 -f "pgwarm-archive -c $W/ship.conf $W/$name" || true
 	fi
 	wait "$pid" 2>/dev/null
-	if [ -e "$ARCHIVE/$name" ]; then
-		cmp -s "$W/$name" "$ARCHIVE/$name" || fail "partial $name under its final name"
+	if stored "$name"; then
+		same_as "$W/$name" "$name" || fail "partial $name under its final name"
 	fi
 done
 for i in $(seq 1 8); do
 	name=$(printf '0000000100000001000000%02X' "$i")
 	as_pg "$B/pgwarm-archive" -c "$W/ship.conf" "$W/$name" "$name" ||
 		fail "re-archive after kill failed"
-	cmp -s "$W/$name" "$ARCHIVE/$name" || fail "$name differs after re-archive"
+	same_as "$W/$name" "$name" || fail "$name differs after re-archive"
 done
 sleep 0.5
 leftover=$(find "$ARCHIVE" -name '.pgwarm.*' | wc -l)
@@ -140,12 +151,12 @@ wait_for 20 "archiver reporting failures" failing
 /usr/sbin/sshd -f "$LAB_DIR/sshd/sshd_config" -E "$LAB_DIR/sshd/sshd.log" || fail "sshd restart"
 seg=$seg2
 wait_for 90 "segment $seg2 archived after the peer returned" archived
-cmp -s "$PGA/pg_wal/$seg2" "$ARCHIVE/$seg2" || fail "$seg2 differs"
+same_as "$PGA/pg_wal/$seg2" "$seg2" || fail "$seg2 differs"
 log "peer down: PostgreSQL retried, $seg2 arrived once the peer was back"
 
 # --- Cleanup, as archive_cleanup_command %r.
 as_pg "$B/pgwarm-restore" -d "$ARCHIVE" --cleanup 000000010000000100000005 || fail "cleanup"
-[ ! -e "$ARCHIVE/000000010000000100000004" ] && [ -e "$ARCHIVE/000000010000000100000005" ] ||
+! stored 000000010000000100000004 && stored 000000010000000100000005 ||
 	fail "cleanup removed the wrong files"
 rm -f "$ARCHIVE"/00000001000000010000000*
 

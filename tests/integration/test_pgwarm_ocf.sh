@@ -69,7 +69,7 @@ runuser -u postgres -- "$PGBIN/psql" -h "$D/run" -p "$PORT" -XAtq -d postgres \
 	fail "write"
 run_agent demote >"$LAB_DIR/demote.out" 2>&1 || fail "demote: $(cat "$LAB_DIR/demote.out")"
 run_agent stop >/dev/null 2>&1 || fail "stop"
-ls "$D/archive" | grep -q '^[0-9A-F]\{24\}$' || fail "nothing archived through the hostile path"
+ls "$D/archive" | grep -q '^[0-9A-F]\{24\}\(\.lz4\)\?$' || fail "nothing archived through the hostile path"
 log "path with spaces and a quote: start/promote/demote/stop, archived $(ls "$D/archive" | tr '\n' ' ')"
 
 # Hostile parameters, each with the OCF exit code and a reason.
