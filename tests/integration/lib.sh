@@ -69,12 +69,14 @@ wait_for() {
 	done
 }
 
-# A TCP port nobody listens on (in the current network namespace).
+# Below the kernel's ephemeral range (ip_local_port_range, 32768 up), so an
+# outgoing connection cannot take it between our check and the bind; free
+# for TCP and UDP in any state.
 free_port() {
 	local p
 	while :; do
-		p=$(shuf -i 20000-45000 -n 1)
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+		p=$(shuf -i 10000-32000 -n 1)
+		ss -Htuan "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
 
