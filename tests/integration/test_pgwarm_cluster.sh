@@ -6,7 +6,9 @@
 # segment switch, kill -9 of the primary's postmaster -> the standby is
 # promoted, the old primary fails back as a standby (pg_rewind), a planned
 # switchover loses no committed row, and the kill of a whole node promotes
-# the survivor. Times are printed as RESULT lines, not asserted.
+# the survivor, which the killed node then rejoins as a standby. Times are
+# printed as RESULT lines, not asserted. PGWARM_FAILBACK=reseed runs the
+# failbacks with pg_basebackup instead of pg_rewind.
 . "$(dirname "$0")/lib.sh"
 lab_init
 need crm "$PGBIN/pg_ctl" sshd
@@ -58,15 +60,19 @@ echo "host replication all 10.99.0.0/24 trust" >>"$PGW/seed/data/pg_hba.conf"
 mkdir -p "$MNT"
 lab_on_exit rmdir "$MNT"
 cluster_up 2
-node_setup() {
+node_mounts() {	# the node's own PostgreSQL directory and sshd
 	local i=$1 d=$LAB_DIR/node$1/pg
-	mkdir -p "$d/walfiles" "$d/run"
-	cp -a "$PGW/seed/data" "$d/data"
-	chown -R postgres: "$d"
 	node_exec "$i" mount --bind "$d" "$MNT" || fail "bind mount on node$i"
 	node_exec "$i" mkdir -p /run/sshd /run/postgresql
 	node_exec "$i" /usr/sbin/sshd -f "$PGW/sshd_config" -E "$LAB_DIR/node$i/sshd.log" ||
 		fail "sshd on node$i"
+}
+node_setup() {
+	local d=$LAB_DIR/node$1/pg
+	mkdir -p "$d/walfiles" "$d/run"
+	cp -a "$PGW/seed/data" "$d/data"
+	chown -R postgres: "$d"
+	node_mounts "$1"
 }
 node_setup 1
 node_setup 2
@@ -80,6 +86,7 @@ node_exec 1 crm configure primitive pg ocf:understudy:pgwarm params \
 	pgdata="$MNT/data" pghost="$MNT/run" archive_dir="$MNT/walfiles" \
 	nodes="node1=10.99.0.1 node2=10.99.0.2" ssh_key="$PGW/client_key" \
 	known_hosts="$PGW/known_hosts" helpers="$PGW/bin" logfile="$MNT/postgres.log" \
+	failback="${PGWARM_FAILBACK:-rewind}" \
 	op monitor interval=2s role=Promoted timeout=30s \
 	op monitor interval=3s role=Unpromoted timeout=30s >/dev/null || fail "crm primitive"
 node_exec 1 crm configure clone pgc pg meta promotable=true promoted-max=1 notify=true \
@@ -190,3 +197,14 @@ rows_on "$s" $((total + 1)) || fail "rows lost when node$p died"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "RESULT pgwarm_node_kill_to_write_ms=$ms rows=$((total + 1))"
 log "node$p killed: node$s primary and writable after $ms ms, no row lost"
+
+# The dead node returns: it fails back as a standby and replays the survivor.
+cluster_node_start "$p"
+node_mounts "$p"
+wait_for 60 "node$p back in the cluster" cluster_all_online 2
+start=$(date +%s%N)
+wait_for 120 "node$p standby again" back
+psql_on "$s" "select pg_switch_wal()" >/dev/null
+wait_for 40 "node$p has every row" rows_on "$p" $((total + 1))
+echo "RESULT pgwarm_rejoin_ms=$(( ($(date +%s%N) - start) / 1000000 )) failback=${PGWARM_FAILBACK:-rewind}"
+log "node$p rejoined as a standby with all $((total + 1)) rows"
