@@ -513,20 +513,30 @@ pg_ctl(struct ocf_rsc *r, const char *mode, char *why, size_t whylen)
 	    whylen);
 }
 
-static int
-newer_timeline_in_archive(struct ocf_rsc *r, uint32_t tli)
+/* What archive_dir holds: the highest timeline among its history files
+ * and the newest segment position (newest may be NULL). */
+static uint32_t
+archive_scan(struct ocf_rsc *r, char *newest, size_t newestlen)
 {
-	struct dirent *de;
-	uint32_t best = 0;
 	DIR *d = opendir(ocf_str(r, P_ARCHIVE_DIR));
+	struct dirent *de;
+	uint32_t tli = 0;
 
+	if (newest)
+		newest[0] = '\0';
 	if (d == NULL)
 		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (wal_kind(de->d_name) == WAL_HISTORY && wal_timeline(de->d_name) > best)
-			best = wal_timeline(de->d_name);
+	while ((de = readdir(d)) != NULL) {
+		enum wal_kind k = wal_kind_stored(de->d_name);
+
+		if (k == WAL_HISTORY && wal_timeline(de->d_name) > tli)
+			tli = wal_timeline(de->d_name);
+		if (k == WAL_SEGMENT && newest &&
+		    (newest[0] == '\0' || wal_pos_cmp(de->d_name, newest) > 0))
+			snprintf(newest, newestlen, "%.32s", de->d_name);
+	}
 	closedir(d);
-	return best > tli;
+	return tli;
 }
 
 static enum ocf_exitcode
@@ -597,7 +607,7 @@ failback(struct ocf_rsc *r)
 	if (pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_INSTALLED, "%s", why);
 	if ((strcmp(c.state, "in production") != 0 && strcmp(c.state, "shut down") != 0) ||
-	    !newer_timeline_in_archive(r, c.tli))
+	    archive_scan(r, NULL, 0) <= c.tli)
 		return OCF_SUCCESS;	/* a standby, or no one took over since */
 	if ((src = find_primary(r)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "this node was primary on timeline %u and a newer "
@@ -730,23 +740,6 @@ pgwarm_monitor(struct ocf_rsc *r)
 	return ocf_fail(OCF_ERR_GENERIC, "server running but not answering: %s", why);
 }
 
-/* Highest segment of the archive (any timeline ordering by position). */
-static void
-archive_newest(struct ocf_rsc *r, char *out, size_t outlen)
-{
-	struct dirent *de;
-	DIR *d = opendir(ocf_str(r, P_ARCHIVE_DIR));
-
-	out[0] = '\0';
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (wal_kind_stored(de->d_name) == WAL_SEGMENT &&
-		    (out[0] == '\0' || wal_pos_cmp(de->d_name, out) > 0))
-			snprintf(out, outlen, "%.32s", de->d_name);
-	closedir(d);
-}
-
 /* The segment replay is in, from a position "TTTTTTTT/LSN". */
 static int
 pos_reached(const char *pos, const char *seg, uint64_t segsz)
@@ -772,7 +765,7 @@ replay_archive(struct ocf_rsc *r, long budget_ms)
 	if (q(r, "select setting from pg_settings where name = 'wal_segment_size'", out,
 	    sizeof(out), why, sizeof(why)) == 0 && strtoull(out, NULL, 10) >= (1 << 20))
 		segsz = strtoull(out, NULL, 10);
-	archive_newest(r, newest, sizeof(newest));
+	archive_scan(r, newest, sizeof(newest));
 	while (clock_ms() < deadline) {
 		if (standby_pos(r, pos, sizeof(pos)) == -1)
 			break;

@@ -49,6 +49,15 @@ run_which(const char *prog, char *out, size_t outlen)
 	}
 }
 
+int
+run_become(const struct passwd *pw)
+{
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		return -1;
+	return 0;
+}
+
 /* In the child, after fork: no allocation, only async-signal-safe calls. */
 static void
 child(const struct run_cmd *c, const char *prog, const struct passwd *pw,
@@ -62,8 +71,7 @@ child(const struct run_cmd *c, const char *prog, const struct passwd *pw,
 		goto fail;
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
 		goto fail;
-	if (pw && (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1))
+	if (pw && run_become(pw) == -1)
 		goto fail;
 	if (c->cwd && chdir(c->cwd) == -1)
 		goto fail;

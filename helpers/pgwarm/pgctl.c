@@ -173,8 +173,7 @@ become(const char *user)
 		return -1;
 	if (getuid() == pw->pw_uid)
 		return 0;
-	if (initgroups(user, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
+	if (run_become(pw) == -1)
 		return -1;
 	setenv("HOME", pw->pw_dir, 1);
 	return 0;

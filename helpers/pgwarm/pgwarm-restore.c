@@ -69,11 +69,10 @@ fetch_from_peers(const char *conf_path, const char *name, const char *dest)
 	snprintf(remote, sizeof(remote), "%s/%s", c.archive_dir, name);
 	for (size_t i = 0; i < c.nodes.n && rc == -1; i++) {
 		const struct node *nd = &c.nodes.v[i];
-		struct ssh_opts o = { .host = nd->addr, .port = nd->port, .user = c.ssh_user,
-		    .key_file = c.ssh_key, .known_hosts = c.known_hosts,
-		    .connect_timeout_ms = c.connect_timeout_ms, .io_timeout_ms = c.io_timeout_ms };
 		struct ssh_session *s;
+		struct ssh_opts o;
 
+		ship_ssh_opts(&c, nd, &o);
 		if (strcmp(nd->name, c.self) == 0 || (s = ssh_session_new(&o)) == NULL)
 			continue;
 		if (ssh_connect(s) == SSH_OK && (ssh_get(s, remote, dest) == SSH_OK ||

@@ -53,16 +53,12 @@ ship_new(const struct ship_conf *c)
 	sh->conf = c;
 	for (size_t i = 0; i < c->nodes.n; i++) {
 		const struct node *nd = &c->nodes.v[i];
-		struct ssh_opts o = {
-			.host = nd->addr, .port = nd->port, .user = c->ssh_user,
-			.key_file = c->ssh_key, .known_hosts = c->known_hosts,
-			.connect_timeout_ms = c->connect_timeout_ms,
-			.io_timeout_ms = c->io_timeout_ms, .keepalive_s = 15,
-		};
 		struct peer *p = &sh->peers[sh->npeers];
+		struct ssh_opts o;
 
 		if (strcmp(nd->name, c->self) == 0)
 			continue;
+		ship_ssh_opts(c, nd, &o);
 		p->node = nd;
 		p->sh = sh;
 		if ((p->ssh = ssh_session_new(&o)) == NULL) {

@@ -20,6 +20,9 @@ struct ship_conf {
 	char		*remote_program; /* pgwarm-archive on the peers */
 };
 
+struct ssh_opts;
+/* The SSH options for reaching node nd as the configuration says. */
+void	 ship_ssh_opts(const struct ship_conf *, const struct node *nd, struct ssh_opts *);
 int	 ship_conf_load(const char *path, struct ship_conf *, char *why, size_t whylen);
 void	 ship_conf_free(struct ship_conf *);
 

@@ -7,6 +7,7 @@
 
 #include "understudy/conf.h"
 #include "understudy/ocf.h"
+#include "understudy/ssh.h"
 #include "ship.h"
 
 static int
@@ -95,4 +96,15 @@ ship_conf_free(struct ship_conf *sc)
 	free(sc->remote_program);
 	node_list_free(&sc->nodes);
 	memset(sc, 0, sizeof(*sc));
+}
+
+void
+ship_ssh_opts(const struct ship_conf *c, const struct node *nd, struct ssh_opts *o)
+{
+	*o = (struct ssh_opts){
+		.host = nd->addr, .port = nd->port, .user = c->ssh_user,
+		.key_file = c->ssh_key, .known_hosts = c->known_hosts,
+		.connect_timeout_ms = c->connect_timeout_ms,
+		.io_timeout_ms = c->io_timeout_ms, .keepalive_s = 15,
+	};
 }

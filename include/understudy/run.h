@@ -4,6 +4,7 @@
 #define UNDERSTUDY_RUN_H
 
 #include <sys/types.h>
+#include <pwd.h>
 #include "buf.h"
 
 enum run_status {
@@ -39,6 +40,9 @@ struct run_result {
 /* Ignores SIGPIPE in the caller for good: a child that exits before
  * reading all its input must not kill us. */
 enum run_status run(const struct run_cmd *, struct run_result *);
+/* Becomes pw's user (groups, gid, uid), for good. 0 on success. Called in
+ * run()'s children and by helpers that fork their own (a libpq query). */
+int	 run_become(const struct passwd *pw);
 /* Resolves a program name via PATH into out (absolute); 0 on success. */
 int	 run_which(const char *prog, char *out, size_t outlen);
 /* One line describing the result, for logs and exit reasons. */
