@@ -471,6 +471,20 @@ open_channel(struct ssh_session *s)
 	return ch;
 }
 
+/* argv as one command line for the remote shell, every word quoted. */
+static enum ssh_err
+remote_command(struct ssh_session *s, const char *const *argv, struct buf *cmd)
+{
+	if (s->sess == NULL)
+		return fail(s, SSH_E_PROTO, "%s: not connected", s->where);
+	for (size_t i = 0; argv[i]; i++)
+		if ((i && buf_puts(cmd, " ")) || ssh_quote(cmd, argv[i])) {
+			buf_free(cmd);
+			return fail(s, SSH_E_LOCAL, "out of memory");
+		}
+	return SSH_OK;
+}
+
 enum ssh_err
 ssh_exec(struct ssh_session *s, const char *const *argv, const void *input, size_t input_len,
     struct buf *out, struct buf *err, int *exit_status)
@@ -481,13 +495,8 @@ ssh_exec(struct ssh_session *s, const char *const *argv, const void *input, size
 	long deadline = clock_ms() + s->o.io_timeout_ms;
 	int rc;
 
-	if (s->sess == NULL)
-		return fail(s, SSH_E_PROTO, "%s: not connected", s->where);
-	for (size_t i = 0; argv[i]; i++)
-		if ((i && buf_puts(&cmd, " ")) || ssh_quote(&cmd, argv[i])) {
-			buf_free(&cmd);
-			return fail(s, SSH_E_LOCAL, "out of memory");
-		}
+	if (remote_command(s, argv, &cmd) != SSH_OK)
+		return s->last;
 	if ((ch = open_channel(s)) == NULL) {
 		buf_free(&cmd);
 		return s->last;
@@ -688,13 +697,8 @@ ssh_stream_open(struct ssh_session *s, const char *const *argv, struct ssh_strea
 	int rc;
 
 	*out = NULL;
-	if (s->sess == NULL)
-		return fail(s, SSH_E_PROTO, "%s: not connected", s->where);
-	for (size_t i = 0; argv[i]; i++)
-		if ((i && buf_puts(&cmd, " ")) || ssh_quote(&cmd, argv[i])) {
-			buf_free(&cmd);
-			return fail(s, SSH_E_LOCAL, "out of memory");
-		}
+	if (remote_command(s, argv, &cmd) != SSH_OK)
+		return s->last;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		buf_free(&cmd);
 		return fail(s, SSH_E_LOCAL, "out of memory");

@@ -19,11 +19,11 @@
 #include "understudy/clock.h"
 #include "understudy/log.h"
 #include "archd.h"
+#include "ring.h"
 #include "wal.h"
 
 #define ARCHD_BATCH	8
 #define ARCHD_CLIENTS	16
-#define ARCHD_DONE	1024
 
 struct client {
 	int	 fd;
@@ -33,8 +33,7 @@ struct client {
 struct archd {
 	const struct ship_conf	*conf;
 	struct shipper		*sh;
-	char			 done[ARCHD_DONE][64];
-	size_t			 done_next;
+	struct ring		 done;		/* durable where archive_require says */
 	struct client		 cl[ARCHD_CLIENTS];
 	size_t			 ncl;
 	long			 retry_at;	/* read-ahead backs off after a failure */
@@ -82,15 +81,6 @@ static int
 postmaster_alive(const struct archd *d)
 {
 	return d->pm_pid > 0 && postmaster_pid() == d->pm_pid && kill((pid_t)d->pm_pid, 0) == 0;
-}
-
-static int
-is_done(const struct archd *d, const char *name)
-{
-	for (size_t i = 0; i < ARCHD_DONE; i++)
-		if (strcmp(d->done[i], name) == 0)
-			return 1;
-	return 0;
 }
 
 static void
@@ -167,7 +157,7 @@ batch_build(struct archd *d, struct ship_file *f, char names[][64], char paths[]
 	DIR *dir;
 
 	for (size_t i = 0; i < d->ncl && n < ARCHD_BATCH; i++)
-		if (!is_done(d, d->cl[i].name) && !in_batch(names, n, d->cl[i].name)) {
+		if (!ring_has(&d->done, d->cl[i].name) && !in_batch(names, n, d->cl[i].name)) {
 			snprintf(names[n], 64, "%.63s", d->cl[i].name);
 			n++;
 		}
@@ -183,7 +173,7 @@ batch_build(struct archd *d, struct ship_file *f, char names[][64], char paths[]
 		qsort(ready, nr, sizeof(ready[0]), name_cmp);
 		for (size_t i = 0; i < nr; i++) {
 			if (n < ARCHD_BATCH && wal_kind(ready[i]) != WAL_NONE &&
-			    !is_done(d, ready[i]) && !in_batch(names, n, ready[i])) {
+			    !ring_has(&d->done, ready[i]) && !in_batch(names, n, ready[i])) {
 				snprintf(names[n], 64, "%.63s", ready[i]);
 				n++;
 			}
@@ -204,8 +194,7 @@ batch_finish(struct archd *d, struct ship_file *f, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].ok) {
-			snprintf(d->done[d->done_next], 64, "%s", f[i].name);
-			d->done_next = (d->done_next + 1) % ARCHD_DONE;
+			ring_add(&d->done, f[i].name);
 			log_debug("%s shipped", f[i].name);
 		} else {
 			failed = 1;
@@ -219,7 +208,7 @@ batch_finish(struct archd *d, struct ship_file *f, size_t n)
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(f[j].name, d->cl[i].name) == 0 && !f[j].ok)
 				err = f[j].err;
-		if (is_done(d, d->cl[i].name) || err)
+		if (ring_has(&d->done, d->cl[i].name) || err)
 			client_reply(d, i, err);
 		else
 			i++;

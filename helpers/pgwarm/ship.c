@@ -12,18 +12,17 @@
 
 #include "understudy/log.h"
 #include "understudy/ssh.h"
+#include "ring.h"
 #include "ship.h"
 #include "wire.h"
 
-#define SHIP_RECENT	512	/* names a peer acknowledged, newest last */
 #define SHIP_ENCODERS	2
 
 struct peer {
 	const struct node	*node;
 	struct ssh_session	*ssh;
 	struct ssh_stream	*stream;
-	char			 recent[SHIP_RECENT][64];
-	size_t			 recent_next;
+	struct ring		 acked;		/* names this peer holds */
 	/* per batch */
 	struct shipper		*sh;
 	char			**res;	/* NULL = ok, else the error */
@@ -89,22 +88,6 @@ ship_npeers(const struct shipper *sh)
 	return sh->npeers;
 }
 
-static int
-peer_has(const struct peer *p, const char *name)
-{
-	for (size_t i = 0; i < SHIP_RECENT; i++)
-		if (strcmp(p->recent[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-peer_remember(struct peer *p, const char *name)
-{
-	snprintf(p->recent[p->recent_next], sizeof(p->recent[0]), "%s", name);
-	p->recent_next = (p->recent_next + 1) % SHIP_RECENT;
-}
-
 /* The remote end died or never started: what it said on stderr (say,
  * "pgwarm-archive: command not found") is the useful part. */
 static char *
@@ -164,7 +147,7 @@ peer_run(void *arg)
 		return NULL;
 	}
 	for (size_t i = 0; i < sh->nfiles; i++) {
-		if (sh->enc_err[i] || peer_has(p, sh->files[i].name))
+		if (sh->enc_err[i] || ring_has(&p->acked, sh->files[i].name))
 			continue;
 		if (ssh_stream_write(p->stream, sh->enc[i].data, sh->enc[i].len) != SSH_OK)
 			goto broken;
@@ -176,12 +159,12 @@ peer_run(void *arg)
 		const char *name = sh->files[i].name;
 		size_t nl = strlen(name);
 
-		if (sh->enc_err[i] || peer_has(p, name))
+		if (sh->enc_err[i] || ring_has(&p->acked, name))
 			continue;
 		if (ssh_stream_gets(p->stream, line, sizeof(line)) != SSH_OK)
 			goto broken;
 		if (strncmp(line, "OK ", 3) == 0 && strncmp(line + 3, name, nl) == 0) {
-			peer_remember(p, name);
+			ring_add(&p->acked, name);
 		} else if (strncmp(line, "ERR ", 4) == 0 && strncmp(line + 4, name, nl) == 0) {
 			if (asprintf(&p->res[i], "%s=%s: %s", p->node->name, p->node->addr,
 			    line + 4) == -1)
@@ -194,7 +177,7 @@ peer_run(void *arg)
 broken:
 	err = peer_drop(p, ssh_error(p->ssh));
 	for (size_t i = 0; i < sh->nfiles; i++)
-		if (!peer_has(p, sh->files[i].name) && p->res[i] == NULL)
+		if (!ring_has(&p->acked, sh->files[i].name) && p->res[i] == NULL)
 			p->res[i] = strdup(err ? err : "stream broken");
 	free(err);
 	return NULL;
@@ -204,7 +187,7 @@ static int
 needed_by_any(const struct shipper *sh, const char *name)
 {
 	for (size_t j = 0; j < sh->npeers; j++)
-		if (!peer_has(&sh->peers[j], name))
+		if (!ring_has(&sh->peers[j].acked, name))
 			return 1;
 	return 0;
 }
