@@ -40,6 +40,7 @@
 #include "understudy/node.h"
 #include "understudy/ocf.h"
 #include "understudy/run.h"
+#include "understudy/ssh.h"
 #include "../helpers/pgwarm/pgctl.h"
 #include "../helpers/pgwarm/wal.h"
 
@@ -149,12 +150,15 @@ v_bindir(const char *v, char *why, size_t whylen)
 static enum ocf_exitcode
 oneof(const char *v, const char *const *allowed, char *why, size_t whylen)
 {
+	size_t used;
+
 	for (size_t i = 0; allowed[i]; i++)
 		if (strcmp(v, allowed[i]) == 0)
 			return OCF_SUCCESS;
-	snprintf(why, whylen, "must be one of %s%s%s%s%s", allowed[0], allowed[1] ? ", " : "",
-	    allowed[1] ? allowed[1] : "", allowed[1] && allowed[2] ? ", " : "",
-	    allowed[1] && allowed[2] ? allowed[2] : "");
+	used = (size_t)snprintf(why, whylen, "must be one of");
+	for (size_t i = 0; allowed[i] && used < whylen; i++)
+		used += (size_t)snprintf(why + used, whylen - used, "%s %s", i ? "," : "",
+		    allowed[i]);
 	return OCF_ERR_CONFIGURED;
 }
 
@@ -269,16 +273,6 @@ conf_quote(struct buf *b, const char *v)
 	buf_puts(b, "'");
 }
 
-/* A word for the /bin/sh that PostgreSQL runs its commands with. */
-static void
-sh_word(struct buf *b, const char *w)
-{
-	buf_puts(b, "'");
-	for (; *w; w++)
-		buf_puts(b, *w == '\'' ? "'\\''" : (char[]){ *w, 0 });
-	buf_puts(b, "'");
-}
-
 static void
 command_setting(struct buf *conf, const char *key, struct ocf_rsc *r, const char *prog,
     const char *args)
@@ -288,10 +282,10 @@ command_setting(struct buf *conf, const char *key, struct ocf_rsc *r, const char
 
 	/* Absolute paths: pg_rewind runs restore_command from its own cwd. */
 	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_HELPERS), prog);
-	sh_word(&cmd, path);
+	ssh_quote(&cmd, path);	/* PostgreSQL runs it with /bin/sh */
 	buf_puts(&cmd, " -c ");
 	snprintf(path, sizeof(path), "%s/pgwarm-archive.conf", ocf_str(r, P_PGDATA));
-	sh_word(&cmd, path);
+	ssh_quote(&cmd, path);	/* PostgreSQL runs it with /bin/sh */
 	buf_printf(&cmd, " %s", args);
 	buf_printf(conf, "%s = ", key);
 	conf_quote(conf, buf_str(&cmd));

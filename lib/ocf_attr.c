@@ -48,22 +48,30 @@ ocf_attr_delete(const char *name)
 	return attr_run(argv, NULL);
 }
 
+/* One field of attrd_updater's `name="x" host="h" value="v"` lines. */
+static void
+attr_field(const char *line, const char *key, char *out, size_t outlen)
+{
+	const char *v = strstr(line, key);
+
+	out[0] = '\0';
+	if (v) {
+		v += strlen(key);
+		snprintf(out, outlen, "%.*s", (int)strcspn(v, "\"\n"), v);
+	}
+}
+
 enum ocf_exitcode
 ocf_attr_get(const char *name, char *out, size_t outlen)
 {
 	const char *argv[] = { "attrd_updater", "-n", name, "-Q", NULL };
 	struct buf b = BUF_INIT;
 	enum ocf_exitcode rc;
-	const char *v;
 
 	if ((rc = attr_run(argv, &b)) == OCF_SUCCESS) {
-		/* name="x" host="h" value="v" */
-		if ((v = strstr(buf_str(&b), "value=\"")) == NULL) {
+		attr_field(buf_str(&b), "value=\"", out, outlen);
+		if (strstr(buf_str(&b), "value=\"") == NULL)
 			rc = OCF_ERR_GENERIC;
-		} else {
-			v += 7;
-			snprintf(out, outlen, "%.*s", (int)strcspn(v, "\""), v);
-		}
 	}
 	buf_free(&b);
 	return rc;
@@ -90,18 +98,6 @@ ocf_promotion_delete(const struct ocf_rsc *r)
 
 	snprintf(opt, sizeof(opt), "--promotion=%s", r->base);
 	return attr_run(argv, NULL);
-}
-
-static void
-attr_field(const char *line, const char *key, char *out, size_t outlen)
-{
-	const char *v = strstr(line, key);
-
-	out[0] = '\0';
-	if (v) {
-		v += strlen(key);
-		snprintf(out, outlen, "%.*s", (int)strcspn(v, "\"\n"), v);
-	}
 }
 
 int

@@ -38,22 +38,12 @@ static enum copy_result
 restore_lz4(const char *dir, const char *name, const char *dest, char *why, size_t whylen)
 {
 	char src[4096];
-	int in, out, rc;
 
 	snprintf(src, sizeof(src), "%s/%s" LZ4FILE_SUFFIX, dir, name);
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
-			snprintf(why, whylen, "%s: %s", src, strerror(errno));
-		return errno == ENOENT ? COPY_ABSENT : COPY_FAILED;
-	}
-	if ((out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
-		snprintf(why, whylen, "%s: %s", dest, strerror(errno));
-		close(in);
-		return COPY_FAILED;
-	}
-	rc = lz4file_decompress(in, out, NULL, why, whylen);
-	close(in);
-	if (close(out) == -1 || rc == -1 || wal_verify_file(dest, name, why, whylen) != 0) {
+	if (access(src, F_OK) == -1 && errno == ENOENT)
+		return COPY_ABSENT;
+	if (lz4file_decompress_file(src, dest, why, whylen) == -1 ||
+	    wal_verify_file(dest, name, why, whylen) != 0) {
 		unlink(dest);
 		return COPY_FAILED;
 	}

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,5 +90,30 @@ lz4file_decompress(int fd, int out_fd, struct buf *out, char *why, size_t whylen
 out:
 	LZ4F_freeDecompressionContext(ctx);
 	free(in);
+	return rc;
+}
+
+int
+lz4file_decompress_file(const char *src, const char *dest, char *why, size_t whylen)
+{
+	int in, out, rc;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "%s: %s", src, strerror(errno));
+		return -1;
+	}
+	if ((out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
+		snprintf(why, whylen, "%s: %s", dest, strerror(errno));
+		close(in);
+		return -1;
+	}
+	rc = lz4file_decompress(in, out, NULL, why, whylen);
+	close(in);
+	if (close(out) == -1 && rc == 0) {
+		snprintf(why, whylen, "%s: %s", dest, strerror(errno));
+		rc = -1;
+	}
+	if (rc == -1)
+		unlink(dest);
 	return rc;
 }

@@ -13,4 +13,6 @@
 int	 lz4file_compress(struct buf *out, const void *src, size_t len);
 /* Decompresses the frame in fd to out_fd (or into buf when out_fd < 0). */
 int	 lz4file_decompress(int fd, int out_fd, struct buf *out, char *why, size_t whylen);
+/* Decompresses the frame in file src into a new file dest (replaced). */
+int	 lz4file_decompress_file(const char *src, const char *dest, char *why, size_t whylen);
 #endif

@@ -12,7 +12,6 @@
  * files that do not exist yet as a matter of course. */
 #include "config.h"
 
-#include <fcntl.h>
 #include <getopt.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -34,22 +33,14 @@ static int
 fetch_lz4(struct ssh_session *s, const char *remote, const char *dest)
 {
 	char r[4200], tmp[4200], why[256];
-	int in, out, rc = -1;
+	int rc;
 
 	snprintf(r, sizeof(r), "%s" LZ4FILE_SUFFIX, remote);
 	snprintf(tmp, sizeof(tmp), "%s.fetch" LZ4FILE_SUFFIX, dest);
 	if (ssh_get(s, r, tmp) != SSH_OK)
 		return -1;
-	if ((in = open(tmp, O_RDONLY | O_CLOEXEC)) != -1) {
-		if ((out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) != -1) {
-			rc = lz4file_decompress(in, out, NULL, why, sizeof(why));
-			if (close(out) == -1 || rc == -1) {
-				log_err("%s: %s", r, why);
-				rc = -1;
-			}
-		}
-		close(in);
-	}
+	if ((rc = lz4file_decompress_file(tmp, dest, why, sizeof(why))) == -1)
+		log_err("%s: %s", r, why);
 	unlink(tmp);
 	return rc;
 }

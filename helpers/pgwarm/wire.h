@@ -8,6 +8,9 @@
  *   receiver: one line per PUT since the last SYNC, in order, after every
  *             file and the directory are fsynced:
  *             "OK <name> new" | "OK <name> same" | "ERR <name> <reason>"
+ *
+ * The receiver stores what it is given under <name>; segments arrive already
+ * as LZ4 frames named <segment>.lz4 (see lz4file.h), other files plain.
  */
 #ifndef PGWARM_WIRE_H
 #define PGWARM_WIRE_H
