@@ -228,7 +228,7 @@ land(int dirfd, struct pending *p, struct buf *reply)
 
 		if (load_content(dirfd, p->name, p->name, &old) == 0 &&
 		    load_content(dirfd, p->tmp, p->name, &offered) == 0 && old.len == offered.len &&
-		    memcmp(old.data, offered.data, old.len) == 0) {
+		    (old.len == 0 || memcmp(old.data, offered.data, old.len) == 0)) {
 			buf_printf(reply, "OK %s same\n", p->name);
 		} else {
 			sha256_text(&old, a, sizeof(a));
