@@ -106,8 +106,10 @@ need() {
 # ---------------------------------------------------------------- sshd
 # start_sshd [USER]: sshd on 127.0.0.1:$SSHD_PORT accepting $SSH_KEY for USER
 # (default root). Sets SSHD_PORT SSH_USER SSH_KEY KNOWN_HOSTS SSHD_HOSTKEY.
+# SSHD_NAME names its directory (several sshd in one lab); SSHD_WRAP is a
+# command sshd runs under (e.g. one that enters a mount namespace).
 start_sshd() {
-	local d=$LAB_DIR/sshd
+	local d=$LAB_DIR/${SSHD_NAME:-sshd}
 	need sshd ssh-keygen
 	SSH_USER=${1:-root}
 	local addr=${SSHD_ADDR:-127.0.0.1}
@@ -130,7 +132,8 @@ StrictModes no
 Subsystem sftp /usr/lib/openssh/sftp-server
 LogLevel VERBOSE
 EOF
-	/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || fail "sshd did not start"
+	# shellcheck disable=SC2086
+	${SSHD_WRAP:-} /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || fail "sshd did not start"
 	lab_on_exit sh -c "kill \$(cat '$d/sshd.pid')"
 	wait_for 10 "sshd" port_open "$addr" "$SSHD_PORT"
 	SSH_KEY=$d/client_key

@@ -1,0 +1,242 @@
+/* Local tree walk; see scan.h. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "understudy/log.h"
+#include "scan.h"
+
+#define TMP_PREFIX	".~mirror."
+
+struct inode_ref {
+	uint64_t	 dev, ino;
+	size_t		 idx;
+};
+
+struct walk {
+	struct scan	*sc;
+	char *const	*excl;
+	size_t		 nexcl;
+	struct inode_ref *links;
+	size_t		 nlinks, caplinks;
+};
+
+void
+scan_key(const struct scan *sc, const char *rel, char *out, size_t n)
+{
+	if (strcmp(rel, ".") == 0)
+		snprintf(out, n, "%s", sc->base);
+	else
+		snprintf(out, n, "%s%s%s", sc->base, strcmp(sc->base, "/") == 0 ? "" : "/", rel);
+}
+
+int
+scan_covers(const struct scan *sc, const char *rel)
+{
+	size_t n = strlen(sc->top);
+
+	if (strcmp(sc->top, ".") == 0)
+		return 1;
+	return strncmp(rel, sc->top, n) == 0 && (rel[n] == '\0' || rel[n] == '/');
+}
+
+static struct sentry *
+add(struct scan *sc, const char *rel, const struct mstat *st)
+{
+	struct sentry *e;
+
+	if (sc->n == sc->cap) {
+		size_t cap = sc->cap ? sc->cap * 2 : 1024;
+		struct sentry *nv = realloc(sc->v, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		sc->v = nv;
+		sc->cap = cap;
+	}
+	e = &sc->v[sc->n];
+	memset(e, 0, sizeof(*e));
+	if ((e->rel = strdup(rel)) == NULL)
+		return NULL;
+	e->st = *st;
+	sc->n++;
+	return e;
+}
+
+static void
+pair_hardlink(struct walk *w, struct sentry *e)
+{
+	struct scan *sc = w->sc;
+
+	for (size_t i = 0; i < w->nlinks; i++)
+		if (w->links[i].dev == e->st.dev && w->links[i].ino == e->st.ino) {
+			e->target = strdup(sc->v[w->links[i].idx].rel);
+			e->hardlink = e->target != NULL;
+			return;
+		}
+	if (w->nlinks == w->caplinks) {
+		size_t cap = w->caplinks ? w->caplinks * 2 : 64;
+		struct inode_ref *nl = realloc(w->links, cap * sizeof(*nl));
+
+		if (nl == NULL)
+			return;
+		w->links = nl;
+		w->caplinks = cap;
+	}
+	w->links[w->nlinks++] = (struct inode_ref){ e->st.dev, e->st.ino, (size_t)(e - sc->v) };
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+visit(struct walk *w, int pfd, const char *name, const char *rel)
+{
+	struct scan *sc = w->sc;
+	struct mstat st;
+	struct sentry *e;
+
+	if (mstat_from_path(pfd, name, &st, NULL) == -1) {
+		if (errno != ENOENT) {
+			log_warn("%s/%s: %s", sc->base, rel, strerror(errno));
+			sc->errors++;
+		}
+		return 0;
+	}
+	if (st.type == 0)
+		return 0;	/* a socket */
+	if ((e = add(sc, rel, &st)) == NULL)
+		return -1;
+	if (st.type == MT_LINK) {
+		char t[4096];
+		ssize_t n = readlinkat(pfd, name, t, sizeof(t) - 1);
+
+		if (n <= 0) {
+			free(e->rel);
+			sc->n--;
+			sc->errors++;
+			return 0;
+		}
+		t[n] = '\0';
+		if ((e->target = strdup(t)) == NULL)
+			return -1;
+	} else if (st.type == MT_FILE && st.nlink > 1) {
+		pair_hardlink(w, e);
+	} else if (st.type == MT_DIR) {
+		int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		char **names = NULL;
+		size_t nn = 0, cap = 0;
+		struct dirent *de;
+		DIR *d;
+		int rc = 0;
+
+		if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+			log_warn("%s/%s: %s", sc->base, rel, strerror(errno));
+			sc->errors++;
+			if (fd >= 0)
+				close(fd);
+			return 0;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+			    strncmp(de->d_name, TMP_PREFIX, sizeof(TMP_PREFIX) - 1) == 0)
+				continue;
+			if (nn == cap) {
+				char **nv = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(*nv));
+
+				if (nv == NULL) {
+					rc = -1;
+					break;
+				}
+				names = nv;
+			}
+			if ((names[nn] = strdup(de->d_name)) == NULL) {
+				rc = -1;
+				break;
+			}
+			nn++;
+		}
+		qsort(names, nn, sizeof(*names), cmp_names);
+		for (size_t i = 0; i < nn; i++) {
+			char crel[4096];
+			int len = snprintf(crel, sizeof(crel), "%s%s%s", strcmp(rel, ".") ? rel : "",
+			    strcmp(rel, ".") ? "/" : "", names[i]);
+
+			if (rc == 0 && len > 0 && (size_t)len < sizeof(crel)) {
+				struct stat dummy;
+				int isdir = fstatat(dirfd(d), names[i], &dummy,
+				    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(dummy.st_mode);
+
+				if (!mirror_excluded(w->excl, w->nexcl, crel, isdir))
+					rc = visit(w, dirfd(d), names[i], crel);
+			}
+			free(names[i]);
+		}
+		free(names);
+		closedir(d);
+		return rc;
+	}
+	return 0;
+}
+
+int
+scan_root(const struct mroot *r, char *const *excl, size_t nexcl, struct scan *sc,
+    char *why, size_t whylen)
+{
+	struct walk w = { sc, excl, nexcl, NULL, 0, 0 };
+	struct stat st;
+	const char *slash;
+	int dfd, rc;
+
+	memset(sc, 0, sizeof(*sc));
+	if (lstat(r->src, &st) == -1) {
+		snprintf(why, whylen, "source %s: %s", r->src, strerror(errno));
+		return -1;
+	}
+	if (r->contents && !S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "source %s/ is not a directory", r->src);
+		return -1;
+	}
+	if (r->contents) {
+		snprintf(sc->base, sizeof(sc->base), "%s", r->src);
+		snprintf(sc->top, sizeof(sc->top), ".");
+	} else {
+		slash = strrchr(r->src, '/');
+		snprintf(sc->base, sizeof(sc->base), "%.*s", slash == r->src ? 1 :
+		    (int)(slash - r->src), r->src);
+		snprintf(sc->top, sizeof(sc->top), "%s", slash + 1);
+	}
+	if ((dfd = open(sc->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "%s: %s", sc->base, strerror(errno));
+		return -1;
+	}
+	rc = visit(&w, dfd, sc->top, sc->top);
+	close(dfd);
+	free(w.links);
+	if (rc == -1) {
+		snprintf(why, whylen, "out of memory scanning %s", r->src);
+		scan_free(sc);
+	}
+	return rc;
+}
+
+void
+scan_free(struct scan *sc)
+{
+	for (size_t i = 0; i < sc->n; i++) {
+		free(sc->v[i].rel);
+		free(sc->v[i].target);
+	}
+	free(sc->v);
+	sc->v = NULL;
+	sc->n = sc->cap = 0;
+}

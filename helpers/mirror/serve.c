@@ -1,0 +1,965 @@
+/* The receiving end; see serve.h. Paths from the stream are walked one
+ * component at a time with O_NOFOLLOW, so nothing the stream says can reach
+ * outside the root through a symlink. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "understudy/log.h"
+#include "entry.h"
+#include "frame.h"
+#include "manifest.h"
+#include "mconf.h"
+#include "serve.h"
+
+#define PENDING_MAX	256		/* temporaries made durable per syncfs */
+#define PENDING_BYTES	(64u << 20)
+#define TMP_PREFIX	".~mirror."
+
+struct pending {
+	int		 dirfd;
+	char		 tmp[64];
+	char		 leaf[NAME_MAX + 1];
+	char		 key[PATH_MAX];
+	struct timespec	 dir_mtime;	/* restored after the rename */
+};
+
+struct opendir_ent {
+	int		 fd;
+	char		 key[PATH_MAX];	/* absolute path */
+	struct mentry	*meta;		/* applied when left; NULL: untouched */
+};
+
+struct serve {
+	const struct serve_opts *o;
+	int		 out;
+	char		 sender[64];
+	unsigned	 flags;
+	struct manifest	 recv, sent;
+	char		 recv_file[PATH_MAX];
+	/* current root */
+	int		 rootfd;
+	unsigned	 root_id;
+	char		 root[PATH_MAX];
+	/* directories entered, innermost last */
+	struct opendir_ent stack[64];
+	int		 depth;
+	/* cached parent of the last entry */
+	int		 pfd;
+	char		 prel[PATH_MAX];
+	struct pending	 pend[PENDING_MAX];
+	int		 npend;
+	uint64_t	 pend_bytes;
+	char		 conflict_root[PATH_MAX];
+	unsigned	 tmpseq;
+	int		 journal;	/* temporaries in flight, for a later sweep */
+	int		 renamed;	/* renames since the last syncfs */
+	unsigned long	 ok, conflicts, errors;
+	struct buf	 report;
+};
+
+static void
+report(struct serve *s, const char *kind, const char *rel, const char *detail)
+{
+	buf_printf(&s->report, "%s %u ", kind, s->root_id);
+	path_escape(&s->report, rel, strlen(rel));
+	if (detail) {
+		buf_puts(&s->report, " ");
+		path_escape(&s->report, detail, strlen(detail));
+	}
+	buf_puts(&s->report, "\n");
+}
+
+static void
+rel_error(struct serve *s, const char *rel, const char *what)
+{
+	char d[PATH_MAX + 256];
+
+	snprintf(d, sizeof(d), "%s: %s", what, strerror(errno));
+	log_warn("%s/%s: %s", s->root, rel, d);
+	report(s, "ERR", rel, d);
+	s->errors++;
+}
+
+static void
+key_of(const struct serve *s, const char *rel, char *key, size_t n)
+{
+	int len;
+
+	if (strcmp(rel, ".") == 0)
+		len = snprintf(key, n, "%s", s->root);
+	else
+		len = snprintf(key, n, "%s%s%s", s->root, strcmp(s->root, "/") == 0 ? "" : "/", rel);
+	if (len < 0 || (size_t)len >= n)
+		key[0] = '\0';		/* longer than any path the kernel takes */
+}
+
+/* A new fd of the directory holding rel (the caller closes it); leaf
+ * receives the last component. */
+static int
+walk_parent(const struct serve *s, const char *rel, char *leaf)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t plen = slash ? (size_t)(slash - rel) : 0;
+	char comp[NAME_MAX + 1];
+	int fd;
+
+	if (strcmp(rel, ".") == 0 || strlen(slash ? slash + 1 : rel) > NAME_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(leaf, NAME_MAX + 1, "%s", slash ? slash + 1 : rel);
+	fd = dup(s->rootfd);
+	for (const char *p = rel; fd >= 0 && p < rel + plen;) {
+		const char *e = memchr(p, '/', (size_t)(rel + plen - p));
+		size_t n = e ? (size_t)(e - p) : (size_t)(rel + plen - p);
+		int nfd;
+
+		if (n > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = nfd;
+		p += n + 1;
+	}
+	return fd;
+}
+
+/* The same, cached for a run of entries in one directory: do not close. */
+static int
+open_parent(struct serve *s, const char *rel, char *leaf)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t plen = slash ? (size_t)(slash - rel) : 0;
+
+	if (s->pfd >= 0 && strlen(s->prel) == plen && strncmp(s->prel, rel, plen) == 0 &&
+	    strcmp(rel, ".") != 0 && strlen(slash ? slash + 1 : rel) <= NAME_MAX) {
+		snprintf(leaf, NAME_MAX + 1, "%s", slash ? slash + 1 : rel);
+		return s->pfd;
+	}
+	if (s->pfd >= 0)
+		close(s->pfd);
+	if ((s->pfd = walk_parent(s, rel, leaf)) >= 0)
+		snprintf(s->prel, sizeof(s->prel), "%.*s", (int)plen, rel);
+	return s->pfd;
+}
+
+static int
+local_synced(const struct serve *s, const char *key, const struct mstat *l)
+{
+	const struct mrec *r = manifest_find(&s->recv, key);
+
+	if (r && mstat_same(&r->st, l))
+		return 1;
+	r = manifest_find(&s->sent, key);
+	return r && mstat_same(&r->st, l);
+}
+
+static int
+copy_out(int dirfd, const char *leaf, const char *dst)
+{
+	int in = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out;
+	struct stat st;
+	char b[65536];
+	ssize_t n;
+
+	if (in == -1 || fstat(in, &st) == -1)
+		return in == -1 ? -1 : (close(in), -1);
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777)) == -1) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, b, sizeof(b))) > 0)
+		if (write(out, b, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	if (n == 0 && fsync(out) == 0) {
+		struct timespec t[2] = { st.st_atim, st.st_mtim };
+
+		futimens(out, t);
+		if (fchown(out, st.st_uid, st.st_gid) == -1)
+			(void)0;	/* not root: the copy stays ours */
+	}
+	close(in);
+	return close(out) == -1 || n != 0 ? -1 : 0;
+}
+
+/* Moves a locally changed entry (not a directory) out of the way. */
+static int
+conflict_move(struct serve *s, int dirfd, const char *leaf, const char *rel, const struct mstat *l)
+{
+	char key[PATH_MAX], dst[PATH_MAX * 2], dir[PATH_MAX * 2], *slash;
+
+	if (s->conflict_root[0] == '\0') {
+		char stamp[32], base[PATH_MAX];
+		time_t now = time(NULL);
+
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&now));
+		if (s->o->conflict_dir && *s->o->conflict_dir)
+			snprintf(base, sizeof(base), "%s", s->o->conflict_dir);
+		else
+			snprintf(base, sizeof(base), "%s/conflicts", s->o->state_dir);
+		if (snprintf(s->conflict_root, sizeof(s->conflict_root), "%s/%s-%s-%d", base,
+		    s->sender, stamp, (int)getpid()) >= (int)sizeof(s->conflict_root)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+	}
+	key_of(s, rel, key, sizeof(key));
+	snprintf(dst, sizeof(dst), "%s%s", s->conflict_root, key);
+	snprintf(dir, sizeof(dir), "%s", dst);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (mirror_mkdirs(dir) == -1)
+		return -1;
+	if (renameat(dirfd, leaf, AT_FDCWD, dst) == -1) {
+		if (errno != EXDEV || l->type != MT_FILE || copy_out(dirfd, leaf, dst) == -1 ||
+		    unlinkat(dirfd, leaf, 0) == -1)
+			return -1;
+	}
+	log_warn("conflict: %s changed here since the last sync from %s; kept as %s", key,
+	    s->sender, dst);
+	report(s, "CONFLICT", rel, dst);
+	s->conflicts++;
+	return 0;
+}
+
+static int remove_tree(struct serve *, int dirfd, const char *leaf, const char *rel);
+
+/* Removes one entry the sender no longer has, or moves it aside when it
+ * holds changes made here. 0 when it is gone, -1 when it had to stay. */
+static int
+remove_entry(struct serve *s, int dirfd, const char *leaf, const char *rel)
+{
+	struct mstat l;
+	char key[PATH_MAX];
+
+	if (mstat_from_path(dirfd, leaf, &l, NULL) == -1)
+		return errno == ENOENT ? 0 : -1;
+	key_of(s, rel, key, sizeof(key));
+	if (l.type == MT_DIR) {
+		if (remove_tree(s, dirfd, leaf, rel) == -1)
+			return -1;
+	} else if (!local_synced(s, key, &l)) {
+		if (conflict_move(s, dirfd, leaf, rel, &l) == -1)
+			return -1;
+	} else if (unlinkat(dirfd, leaf, 0) == -1) {
+		return -1;
+	}
+	manifest_drop(&s->recv, key);
+	return 0;
+}
+
+static int
+remove_tree(struct serve *s, int dirfd, const char *leaf, const char *rel)
+{
+	int fd = openat(dirfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char crel[PATH_MAX];
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(crel, sizeof(crel), "%s/%s", rel, de->d_name);
+		if (remove_entry(s, fd, de->d_name, crel) == -1)
+			rc = -1;
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(dirfd, leaf, AT_REMOVEDIR) == -1)
+		rc = -1;
+	return rc;
+}
+
+static void
+set_owner_mode(struct serve *s, int fd, const char *path, const struct mentry *e)
+{
+	if (fd >= 0) {
+		if (fchown(fd, e->st.uid, e->st.gid) == -1 && geteuid() == 0)
+			log_warn("chown %s: %s", path, strerror(errno));
+		if (fchmod(fd, e->st.mode) == -1)
+			log_warn("chmod %s: %s", path, strerror(errno));
+	}
+	if (s->flags & (HELLO_XATTRS | HELLO_ACLS) && e->xlen > 0 &&
+	    xattr_apply(fd, path, e->xattrs, e->xlen) == -1)
+		log_warn("extended attributes of %s: %s", path, strerror(errno));
+}
+
+/* What the receiver does inside a directory must not show as a change of
+ * the directory: its mtime is put back (the sender sets it when it did
+ * change there). */
+static void
+save_mtime(int dirfd, struct timespec *t)
+{
+	struct stat ds;
+
+	t->tv_sec = 0;
+	t->tv_nsec = UTIME_OMIT;
+	if (fstat(dirfd, &ds) == 0)
+		*t = ds.st_mtim;
+}
+
+static void
+restore_mtime(int dirfd, const struct timespec *t)
+{
+	struct timespec tt[2] = { { 0, UTIME_OMIT }, *t };
+
+	futimens(dirfd, tt);
+}
+
+/* Renames every pending temporary into place after one flush to disk. */
+static int
+flush_pending(struct serve *s)
+{
+	int rc = 0;
+
+	if (s->npend == 0)
+		return 0;
+	if (syncfs(s->pend[0].dirfd) == -1)
+		rc = -1;
+	for (int i = 1; i < s->npend; i++) {
+		struct stat a, b;
+
+		if (fstat(s->pend[i].dirfd, &a) == 0 && fstat(s->pend[0].dirfd, &b) == 0 &&
+		    a.st_dev != b.st_dev)
+			syncfs(s->pend[i].dirfd);
+	}
+	for (int i = 0; i < s->npend; i++) {
+		struct pending *p = &s->pend[i];
+		struct mstat st;
+
+		if (rc == 0 && renameat(p->dirfd, p->tmp, p->dirfd, p->leaf) == 0 &&
+		    mstat_from_path(p->dirfd, p->leaf, &st, NULL) == 0) {
+			manifest_put(&s->recv, p->key, &st, NULL, 0);
+			s->ok++;
+		} else {
+			const char *rel = p->key + strlen(s->root) + (strcmp(s->root, "/") != 0);
+
+			rel_error(s, rel, "landing");
+			unlinkat(p->dirfd, p->tmp, 0);
+		}
+	}
+	/* the earliest saved value of a directory is applied last */
+	for (int i = s->npend - 1; i >= 0; i--) {
+		restore_mtime(s->pend[i].dirfd, &s->pend[i].dir_mtime);
+		close(s->pend[i].dirfd);
+	}
+	s->renamed += s->npend;
+	s->npend = 0;
+	if (s->journal >= 0 && ftruncate(s->journal, 0) == -1)
+		log_warn("journal of temporaries: %s", strerror(errno));
+	s->pend_bytes = 0;
+	return rc;
+}
+
+static void
+leave_dir(struct serve *s, struct opendir_ent *d)
+{
+	if (d->meta) {
+		struct timespec t[2] = { { 0, UTIME_OMIT }, { d->meta->st.mtime_ns / 1000000000,
+		    d->meta->st.mtime_ns % 1000000000 } };
+		struct mstat st;
+
+		set_owner_mode(s, d->fd, d->key, d->meta);
+		futimens(d->fd, t);
+		if (mstat_from_path(d->fd, ".", &st, NULL) == 0)
+			manifest_put(&s->recv, d->key, &st, NULL, 0);
+		free(d->meta);
+	}
+	close(d->fd);
+}
+
+/* Directories are finished (mode, owner, mtime) when the stream leaves
+ * them, after everything inside has landed. */
+static void
+leave_dirs_until(struct serve *s, const char *key)
+{
+	while (s->depth > 0) {
+		struct opendir_ent *d = &s->stack[s->depth - 1];
+		size_t n = strlen(d->key);
+
+		if (key && strncmp(key, d->key, n) == 0 &&
+		    (key[n] == '/' || (n == 1 && d->key[0] == '/')) && key[n] != '\0')
+			return;
+		flush_pending(s);
+		leave_dir(s, d);
+		s->depth--;
+	}
+}
+
+/* Names a temporary and notes it in the journal, so that a receiver killed
+ * before the rename leaves nothing the next one does not sweep. */
+static void
+temp_name(struct serve *s, const char *key, char *tmp, size_t n)
+{
+	char line[PATH_MAX + 80];
+	const char *slash = strrchr(key, '/');
+	int len;
+
+	snprintf(tmp, n, TMP_PREFIX "%d.%u", (int)getpid(), s->tmpseq++);
+	len = snprintf(line, sizeof(line), "%.*s/%s\n", slash ? (int)(slash - key) : 0, key, tmp);
+	if (s->journal >= 0 && len > 0 && (size_t)len < sizeof(line) &&
+	    write(s->journal, line, (size_t)len) != len)
+		log_warn("journal of temporaries: %s", strerror(errno));
+}
+
+static void
+sweep_journal(const char *file)
+{
+	struct buf b = BUF_INIT;
+
+	if (buf_read_file(&b, file, 64 << 20) == 0)
+		for (char *l = b.data, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+			char *base;
+
+			if ((nl = strchr(l, '\n')) != NULL)
+				*nl = '\0';
+			base = strrchr(l, '/');
+			if (base && strncmp(base + 1, TMP_PREFIX, sizeof(TMP_PREFIX) - 1) == 0)
+				unlink(l);
+		}
+	buf_free(&b);
+}
+
+static int
+new_temp(struct serve *s, int dirfd, const char *key, char *tmp, size_t n)
+{
+	temp_name(s, key, tmp, n);
+	return openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+static int
+queue_rename(struct serve *s, int dirfd, const struct timespec *dir_mtime, const char *tmp,
+    const char *leaf, const char *key)
+{
+	struct pending *p = &s->pend[s->npend];
+
+	if ((p->dirfd = dup(dirfd)) == -1)
+		return -1;
+	p->dir_mtime = *dir_mtime;
+	snprintf(p->tmp, sizeof(p->tmp), "%s", tmp);
+	snprintf(p->leaf, sizeof(p->leaf), "%s", leaf);
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	if (++s->npend == PENDING_MAX || s->pend_bytes >= PENDING_BYTES)
+		return flush_pending(s);
+	return 0;
+}
+
+/* Reads the data frames of one file into fd (or discards them when fd is
+ * -1). Returns 0 at F_EOF, -1 on a protocol error. */
+static int
+read_data(struct frame_reader *fr, int fd, uint64_t size, int delta, int *werr)
+{
+	for (;;) {
+		struct dec d;
+		int type;
+		const void *p;
+		size_t n;
+		uint64_t off = 0;
+
+		if (frame_read(fr, &type, &d) != 1)
+			return -1;
+		if (type == F_EOF)
+			return d.n == 0 ? 0 : -1;
+		if (type != (delta ? F_BLOCK : F_DATA))
+			return -1;
+		if (delta)
+			off = get_u64(&d);
+		n = d.n;
+		p = d.p;
+		if (d.err || (delta && (off > size || n > size - off)))
+			return -1;
+		if (fd < 0 || *werr)
+			continue;
+		if (delta ? pwrite(fd, p, n, (off_t)off) != (ssize_t)n : write(fd, p, n) != (ssize_t)n)
+			*werr = errno ? errno : EIO;
+	}
+}
+
+static int
+clone_base(int dirfd, const char *leaf, int out)
+{
+	int in = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	off_t left;
+
+	if (in == -1 || fstat(in, &st) == -1)
+		return in == -1 ? -1 : (close(in), -1);
+	for (left = st.st_size; left > 0;) {
+		ssize_t k = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+
+		if (k <= 0)
+			break;
+		left -= k;
+	}
+	close(in);
+	return left == 0 ? 0 : -1;
+}
+
+static int
+land_file(struct serve *s, struct frame_reader *fr, int dirfd, const char *leaf,
+    const struct mentry *e, int frame_type, const char *key, int base_ok,
+    const struct timespec *dir_mtime)
+{
+	char tmp[64];
+	int fd = -1, werr = 0;
+	uint64_t size = e->st.size;
+	struct timespec t[2];
+
+	if (frame_type == F_DELTA && !base_ok) {
+		if (read_data(fr, -1, size, 1, &werr) == -1)
+			return -1;
+		report(s, "RESEND", e->rel, NULL);
+		return 0;
+	}
+	if ((fd = new_temp(s, dirfd, key, tmp, sizeof(tmp))) == -1) {
+		rel_error(s, e->rel, "creating a temporary");
+		return read_data(fr, -1, size, frame_type == F_DELTA, &werr);
+	}
+	if (frame_type == F_DELTA && (clone_base(dirfd, leaf, fd) == -1 ||
+	    ftruncate(fd, (off_t)size) == -1))
+		werr = errno ? errno : EIO;
+	if (read_data(fr, fd, size, frame_type == F_DELTA, &werr) == -1) {
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	if (!werr && frame_type != F_DELTA) {
+		struct stat st;
+
+		if (fstat(fd, &st) == -1 || (uint64_t)st.st_size != size)
+			werr = EPROTO;
+	}
+	if (werr) {
+		errno = werr;
+		rel_error(s, e->rel, "writing");
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return 0;
+	}
+	set_owner_mode(s, fd, key, e);
+	t[0].tv_nsec = UTIME_OMIT;
+	t[0].tv_sec = 0;
+	t[1].tv_sec = e->st.mtime_ns / 1000000000;
+	t[1].tv_nsec = e->st.mtime_ns % 1000000000;
+	futimens(fd, t);
+	s->pend_bytes += size;
+	if (close(fd) == -1 || queue_rename(s, dirfd, dir_mtime, tmp, leaf, key) == -1) {
+		rel_error(s, e->rel, "landing");
+		unlinkat(dirfd, tmp, 0);
+	}
+	return 0;
+}
+
+/* Symlinks, hard links, fifos and devices: made under a temporary name,
+ * then renamed over the old entry at once. */
+static int
+land_special(struct serve *s, int dirfd, const char *leaf, const struct mentry *e,
+    const char *key, const struct timespec *dir_mtime)
+{
+	char tmp[64];
+	struct mstat st;
+	int rc;
+
+	temp_name(s, key, tmp, sizeof(tmp));
+	if (e->st.type == MT_LINK) {
+		rc = symlinkat(e->target, dirfd, tmp);
+	} else if (e->st.type == MT_HARDLINK) {
+		char tleaf[NAME_MAX + 1];
+		int tfd;
+
+		flush_pending(s);	/* the target may be one of them */
+		if ((tfd = walk_parent(s, e->target, tleaf)) == -1)
+			return -1;
+		rc = linkat(tfd, tleaf, dirfd, tmp, 0);
+		close(tfd);
+	} else {
+		mode_t type = e->st.type == MT_FIFO ? S_IFIFO : e->st.type == MT_CHR ? S_IFCHR :
+		    S_IFBLK;
+
+		rc = mknodat(dirfd, tmp, type | 0600, (dev_t)e->st.rdev);
+	}
+	if (rc == -1)
+		return -1;
+	if (e->st.type != MT_HARDLINK) {
+		struct timespec t[2] = { { 0, UTIME_OMIT }, { e->st.mtime_ns / 1000000000,
+		    e->st.mtime_ns % 1000000000 } };
+
+		if (fchownat(dirfd, tmp, e->st.uid, e->st.gid, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    geteuid() == 0)
+			log_warn("chown %s: %s", key, strerror(errno));
+		if (e->st.type != MT_LINK)
+			fchmodat(dirfd, tmp, e->st.mode, 0);
+		utimensat(dirfd, tmp, t, AT_SYMLINK_NOFOLLOW);
+	}
+	if (renameat(dirfd, tmp, dirfd, leaf) == -1) {
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	restore_mtime(dirfd, dir_mtime);
+	s->renamed++;
+	if (mstat_from_path(dirfd, leaf, &st, NULL) == 0)
+		manifest_put(&s->recv, key, &st, NULL, 0);
+	s->ok++;
+	return 0;
+}
+
+static int
+enter_dir(struct serve *s, int dirfd, const char *leaf, const struct mentry *e, const char *key)
+{
+	struct opendir_ent *d;
+	int fd;
+
+	if (strcmp(e->rel, ".") == 0)
+		fd = dup(s->rootfd);
+	else {
+		if (mkdirat(dirfd, leaf, 0700) == -1 && errno != EEXIST)
+			return -1;
+		fd = openat(dirfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd == -1)
+		return -1;
+	if (s->depth == (int)(sizeof(s->stack) / sizeof(s->stack[0]))) {
+		leave_dir(s, &s->stack[0]);
+		memmove(&s->stack[0], &s->stack[1], sizeof(s->stack[0]) * (size_t)--s->depth);
+	}
+	d = &s->stack[s->depth++];
+	d->fd = fd;
+	snprintf(d->key, sizeof(d->key), "%s", key);
+	if ((d->meta = malloc(sizeof(*d->meta))) != NULL)
+		*d->meta = *e;
+	if (d->meta)
+		d->meta->xattrs = NULL, d->meta->xlen = 0;
+	if (e->xlen > 0 && xattr_apply(fd, key, e->xattrs, e->xlen) == -1)
+		log_warn("extended attributes of %s: %s", key, strerror(errno));
+	s->ok++;
+	return 0;
+}
+
+static int
+do_entry(struct serve *s, struct frame_reader *fr, struct dec *d, int frame_type)
+{
+	struct mentry e;
+	struct mstat l;
+	char leaf[NAME_MAX + 1], key[PATH_MAX];
+	int dirfd, have, base_ok = 0, werr = 0;
+	struct timespec dmt;
+
+	if (entry_decode(d, frame_type, &e) == -1 || s->rootfd < 0) {
+		log_err("malformed entry");
+		return -1;
+	}
+	key_of(s, e.rel, key, sizeof(key));
+	leave_dirs_until(s, key);
+	if (strcmp(e.rel, ".") == 0) {
+		if (e.st.type != MT_DIR)
+			return -1;
+		if (enter_dir(s, -1, ".", &e, key) == -1)
+			rel_error(s, e.rel, "root");
+		return 0;
+	}
+	if ((dirfd = open_parent(s, e.rel, leaf)) == -1) {
+		rel_error(s, e.rel, "parent directory");
+		return e.st.type == MT_FILE ? read_data(fr, -1, e.st.size, frame_type == F_DELTA,
+		    &werr) : 0;
+	}
+	save_mtime(dirfd, &dmt);
+	have = mstat_from_path(dirfd, leaf, &l, NULL) == 0;
+	if (have && frame_type == F_DELTA)
+		base_ok = local_synced(s, key, &l) && l.type == MT_FILE && l.size == e.base_size &&
+		    l.mtime_ns == e.base_mtime_ns;
+	if (have && !(l.type == MT_DIR && e.st.type == MT_DIR) && !base_ok) {
+		int gone;
+
+		if (l.type == MT_DIR)
+			gone = remove_tree(s, dirfd, leaf, e.rel) == 0;
+		else if (local_synced(s, key, &l) || mstat_same_offer(&l, &e.st))
+			/* a file is replaced by the rename below; a directory
+			 * needs the name free */
+			gone = e.st.type != MT_DIR || unlinkat(dirfd, leaf, 0) == 0;
+		else
+			gone = conflict_move(s, dirfd, leaf, e.rel, &l) == 0;
+		if (!gone) {
+			rel_error(s, e.rel, "keeping a local change");
+			return e.st.type == MT_FILE ? read_data(fr, -1, e.st.size,
+			    frame_type == F_DELTA, &werr) : 0;
+		}
+	}
+	switch (e.st.type) {
+	case MT_DIR:
+		if (enter_dir(s, dirfd, leaf, &e, key) == -1)
+			rel_error(s, e.rel, "directory");
+		return 0;
+	case MT_FILE:
+		return land_file(s, fr, dirfd, leaf, &e, frame_type, key, base_ok, &dmt);
+	default:
+		if (land_special(s, dirfd, leaf, &e, key, &dmt) == -1)
+			rel_error(s, e.rel, "creating");
+		return 0;
+	}
+}
+
+static int
+do_delete(struct serve *s, struct dec *d)
+{
+	char rel[PATH_MAX], leaf[NAME_MAX + 1], key[PATH_MAX];
+	struct timespec dmt;
+	int dirfd;
+
+	if (get_str(d, rel, sizeof(rel)) == -1 || d->n != 0 || !rel_path_safe(rel) ||
+	    strcmp(rel, ".") == 0 || s->rootfd < 0)
+		return -1;
+	key_of(s, rel, key, sizeof(key));
+	leave_dirs_until(s, key);
+	flush_pending(s);
+	if ((dirfd = open_parent(s, rel, leaf)) == -1) {
+		if (errno != ENOENT)
+			rel_error(s, rel, "parent directory");
+		return 0;
+	}
+	save_mtime(dirfd, &dmt);
+	if (remove_entry(s, dirfd, leaf, rel) == -1)
+		rel_error(s, rel, "removing");
+	else
+		s->ok++;
+	restore_mtime(dirfd, &dmt);
+	return 0;
+}
+
+static void
+list_tree(int fd, const char *rel, struct buf *out)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char crel[PATH_MAX];
+		struct mstat m;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strncmp(de->d_name, TMP_PREFIX, sizeof(TMP_PREFIX) - 1) == 0)
+			continue;
+		if (mstat_from_path(fd, de->d_name, &m, NULL) == -1 || m.type == 0)
+			continue;
+		snprintf(crel, sizeof(crel), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		buf_printf(out, "L %c %llu %lld %o %u %u ", m.type, (unsigned long long)m.size,
+		    (long long)m.mtime_ns, m.mode, m.uid, m.gid);
+		path_escape(out, crel, strlen(crel));
+		buf_puts(out, "\n");
+		if (m.type == MT_DIR) {
+			int cfd = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+
+			if (cfd >= 0)
+				list_tree(cfd, crel, out);
+		}
+	}
+	closedir(d);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int
+do_list(struct serve *s)
+{
+	struct buf out = BUF_INIT;
+	int rc;
+
+	if (s->rootfd >= 0)
+		list_tree(dup(s->rootfd), "", &out);
+	buf_puts(&out, "LEND\n");
+	rc = write_all(s->out, out.data, out.len);
+	buf_free(&out);
+	return rc;
+}
+
+static void
+close_root(struct serve *s)
+{
+	leave_dirs_until(s, NULL);
+	flush_pending(s);
+	if (s->pfd >= 0)
+		close(s->pfd);
+	s->pfd = -1;
+	/* the renames themselves become durable before anything is reported */
+	if (s->rootfd >= 0 && s->renamed > 0 && syncfs(s->rootfd) == -1)
+		log_warn("syncfs %s: %s", s->root, strerror(errno));
+	s->renamed = 0;
+	if (s->rootfd >= 0)
+		close(s->rootfd);
+	s->rootfd = -1;
+}
+
+static int
+do_root(struct serve *s, struct dec *d)
+{
+	uint32_t id = get_u32(d);
+	char path[PATH_MAX];
+
+	close_root(s);
+	if (get_str(d, path, sizeof(path)) == -1 || d->n != 0 || path[0] != '/')
+		return -1;
+	s->root_id = id;
+	snprintf(s->root, sizeof(s->root), "%s", path);
+	if ((s->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 &&
+	    errno == ENOENT && mirror_mkdirs(path) == 0)
+		s->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd == -1)
+		rel_error(s, ".", "destination");
+	return 0;
+}
+
+static int
+do_hello(struct serve *s, struct dec *d)
+{
+	char why[512], file[PATH_MAX];
+
+	if (get_u32(d) != MIRROR_PROTO || get_str(d, s->sender, sizeof(s->sender)) == -1)
+		return -1;
+	s->flags = get_u32(d);
+	if (d->err || s->sender[0] == '\0' || strchr(s->sender, '/') || s->sender[0] == '.')
+		return -1;
+	snprintf(s->recv_file, sizeof(s->recv_file), "%s/recv-%s.manifest", s->o->state_dir,
+	    s->sender);
+	snprintf(file, sizeof(file), "%s/sent-%s.manifest", s->o->state_dir, s->sender);
+	if (manifest_load(s->recv_file, &s->recv, why, sizeof(why)) == -1)
+		log_warn("%s; every local difference will be kept as a conflict", why);
+	if (manifest_load(file, &s->sent, why, sizeof(why)) == -1)
+		log_warn("%s", why);
+	snprintf(file, sizeof(file), "%s/temporaries-%s", s->o->state_dir, s->sender);
+	sweep_journal(file);
+	if ((s->journal = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+	    0600)) == -1)
+		log_warn("%s: %s", file, strerror(errno));
+	return 0;
+}
+
+/* A daemon keeps one stream for many batches and greets on each. */
+static int
+hello_again(struct serve *s, struct dec *d)
+{
+	char who[64];
+
+	if (get_u32(d) != MIRROR_PROTO || get_str(d, who, sizeof(who)) == -1 ||
+	    strcmp(who, s->sender) != 0)
+		return -1;
+	s->flags = get_u32(d);
+	return d->err ? -1 : 0;
+}
+
+static int
+do_end(struct serve *s)
+{
+	char why[512];
+	int rc = 0;
+
+	close_root(s);
+	if (s->recv_file[0] && manifest_save(s->recv_file, &s->recv, why, sizeof(why)) == -1) {
+		log_err("%s", why);
+		buf_printf(&s->report, "ERR 0 . %s\n", "saving the manifest failed");
+		s->errors++;
+		rc = -1;
+	}
+	buf_printf(&s->report, "DONE ok %lu conflicts %lu errors %lu\n", s->ok, s->conflicts,
+	    s->errors);
+	if (write_all(s->out, s->report.data, s->report.len) == -1)
+		rc = -1;
+	buf_reset(&s->report);
+	s->ok = s->conflicts = s->errors = 0;
+	s->conflict_root[0] = '\0';
+	return rc;
+}
+
+int
+mirror_serve(const struct serve_opts *o, int in, int out)
+{
+	struct serve *s = calloc(1, sizeof(*s));
+	struct frame_reader fr;
+	int rc = -1, type, got;
+	struct dec d;
+
+	if (s == NULL)
+		return -1;
+	s->o = o;
+	s->out = out;
+	s->rootfd = s->pfd = s->journal = -1;
+	manifest_init(&s->recv);
+	manifest_init(&s->sent);
+	frame_reader_init(&fr, in);
+	while ((got = frame_read(&fr, &type, &d)) == 1) {
+		int r;
+
+		if (type != F_HELLO && s->sender[0] == '\0') {
+			log_err("protocol error: no hello");
+			break;
+		}
+		switch (type) {
+		case F_HELLO: r = s->sender[0] ? hello_again(s, &d) : do_hello(s, &d); break;
+		case F_ROOT: r = do_root(s, &d); break;
+		case F_LIST: r = do_list(s); break;
+		case F_ENTRY:
+		case F_DELTA: r = do_entry(s, &fr, &d, type); break;
+		case F_DELETE: r = do_delete(s, &d); break;
+		case F_END: r = do_end(s); break;
+		default: r = -1; break;
+		}
+		if (r == -1) {
+			log_err("protocol error in frame '%c'", type >= ' ' && type < 127 ? type : '?');
+			got = -1;
+			break;
+		}
+	}
+	if (got == 0)
+		rc = 0;
+	else if (got == -1)
+		log_err("protocol error: truncated or oversized frame, or stream broken");
+	close_root(s);
+	if (s->journal >= 0)
+		close(s->journal);
+	manifest_free(&s->recv);
+	manifest_free(&s->sent);
+	buf_free(&s->report);
+	frame_reader_free(&fr);
+	free(s);
+	return rc;
+}
