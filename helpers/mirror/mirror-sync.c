@@ -190,7 +190,7 @@ sync_all(struct syncer *y)
 	    worst == PUSH_REFUSED ? "refused" : "failed";
 	if (worst == PUSH_OK)
 		y->status.last_success = y->status.last_run;
-	if (!(y->flags & PUSH_DRY_RUN) && status_save(&y->c, &y->status, why, sizeof(why)) == -1)
+	if (!(y->flags & PUSH_DRY_RUN) && status_save(y->c.state_dir, &y->status, why, sizeof(why)) == -1)
 		log_warn("%s", why);
 	log_info("sync %s in %ld ms: %lu entries, %llu bytes, %lu deleted, %lu conflicts, "
 	    "%lu errors", y->status.result, y->status.duration_ms, y->status.files,
@@ -205,9 +205,30 @@ lock_path(const struct syncer *y, const char *name, char *out, size_t n)
 }
 
 /* Never two syncs at once; a sync asked for while one runs waits for it,
- * and a third one is coalesced into the waiting one. */
+ * and a third one is coalesced into the waiting one. Signals wait until
+ * the sync is over: a stop request must not break an SSH exchange. */
+static int sync_locked_now(struct syncer *);
+
 static int
 sync_locked(struct syncer *y)
+{
+	sigset_t block, old;
+	int rc;
+
+	if (!y->keep_streams)
+		return sync_locked_now(y);	/* one-shot: ^C still stops it */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	rc = sync_locked_now(y);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int
+sync_locked_now(struct syncer *y)
 {
 	struct lock run = LOCK_INIT, wait = LOCK_INIT;
 	char p[4200];
@@ -369,10 +390,10 @@ main(int argc, char **argv)
 	if (mirror_conf_load(conf, &y.c, why, sizeof(why)) == -1)
 		fatal(EX_USAGE, "%s: %s", conf, why);
 	if (status)
-		return status_print(&y.c, stdout) == 0 ? EX_OK : EX_FAILED;
+		return status_print(y.c.state_dir, stdout) == 0 ? EX_OK : EX_FAILED;
 	if (mirror_mkdirs(y.c.state_dir) == -1)
 		fatal(EX_FAILED, "%s: %s", y.c.state_dir, strerror(errno));
-	status_load(&y.c, &y.status);
+	status_load(y.c.state_dir, &y.status);
 	if (peers_new(&y) == -1)
 		fatal(EX_FAILED, "out of memory");
 	memset(&sa, 0, sizeof(sa));

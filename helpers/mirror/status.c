@@ -15,7 +15,7 @@
 #include "status.h"
 
 int
-status_save(const struct mirror_conf *c, const struct mirror_status *s, char *why, size_t whylen)
+status_save(const char *state_dir, const struct mirror_status *s, char *why, size_t whylen)
 {
 	char path[4200], tmp[4300];
 	struct buf b = BUF_INIT;
@@ -29,7 +29,7 @@ status_save(const struct mirror_conf *c, const struct mirror_status *s, char *wh
 	for (const char *m = s->message; *m; m++)
 		buf_printf(&b, "%c", *m == '\n' || *m == '"' ? '\'' : *m);
 	buf_puts(&b, "\"\n");
-	snprintf(path, sizeof(path), "%s/status", c->state_dir);
+	snprintf(path, sizeof(path), "%s/status", state_dir);
 	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1 ||
 	    write(fd, b.data, b.len) != (ssize_t)b.len || close(fd) == -1 ||
@@ -53,14 +53,14 @@ ul(const struct conf *c, const char *k)
 }
 
 int
-status_load(const struct mirror_conf *c, struct mirror_status *s)
+status_load(const char *state_dir, struct mirror_status *s)
 {
 	struct conf cf = { 0 };
 	char path[4200], why[256];
 	const char *v;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(path, sizeof(path), "%s/status", c->state_dir);
+	snprintf(path, sizeof(path), "%s/status", state_dir);
 	if (conf_load(path, &cf, why, sizeof(why)) == -1)
 		return -1;
 	s->last_run = (time_t)ul(&cf, "last_run");
@@ -95,18 +95,18 @@ status_daemon_pid(const char *state_dir)
 }
 
 int
-status_print(const struct mirror_conf *c, FILE *out)
+status_print(const char *state_dir, FILE *out)
 {
 	struct mirror_status s;
-	long pid = status_daemon_pid(c->state_dir);
+	long pid = status_daemon_pid(state_dir);
 	char when[64] = "never";
 
 	if (pid > 0)
 		fprintf(out, "daemon: running (pid %ld)\n", pid);
 	else
 		fprintf(out, "daemon: not running\n");
-	if (status_load(c, &s) == -1) {
-		fprintf(out, "last sync: none recorded in %s\n", c->state_dir);
+	if (status_load(state_dir, &s) == -1) {
+		fprintf(out, "last sync: none recorded in %s\n", state_dir);
 		return 0;
 	}
 	if (s.last_run)

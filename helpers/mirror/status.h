@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <time.h>
-#include "mconf.h"
 
 struct mirror_status {
 	time_t		 last_run, last_success;
@@ -18,11 +17,11 @@ struct mirror_status {
 	char		 message[1024];
 };
 
-int	 status_save(const struct mirror_conf *, const struct mirror_status *, char *why, size_t);
+int	 status_save(const char *state_dir, const struct mirror_status *, char *why, size_t);
 /* 0 when a status file was read. */
-int	 status_load(const struct mirror_conf *, struct mirror_status *);
+int	 status_load(const char *state_dir, struct mirror_status *);
 /* The status, plus whether a daemon holds its pid file. */
-int	 status_print(const struct mirror_conf *, FILE *);
+int	 status_print(const char *state_dir, FILE *);
 /* pid of the running daemon, 0 when none. */
 long	 status_daemon_pid(const char *state_dir);
 
