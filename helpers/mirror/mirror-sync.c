@@ -44,6 +44,7 @@ struct peer {
 	const struct node	*node;
 	struct ssh_session	*ssh;
 	struct ssh_stream	*st;
+	int			 verify;	/* compare with its listing next time */
 };
 
 struct syncer {
@@ -125,17 +126,51 @@ open_stream(struct syncer *y, struct peer *pe, char *why, size_t whylen)
 	return 0;
 }
 
+/* A peer that was out of reach may have changed on its own meanwhile (a
+ * stale node written to, a restore): the next sync to it compares with its
+ * listing instead of trusting the manifest, so its extra files are found
+ * and kept as conflicts. The mark survives a restart of mirror-sync. */
+static void
+verify_mark(struct syncer *y, struct peer *pe, int on)
+{
+	char p[4200];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/verify-%s", y->c.state_dir, pe->node->name);
+	pe->verify = on;
+	if (!on)
+		unlink(p);
+	else if ((fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+}
+
+static int
+verify_marked(struct syncer *y, struct peer *pe)
+{
+	char p[4200];
+
+	snprintf(p, sizeof(p), "%s/verify-%s", y->c.state_dir, pe->node->name);
+	return access(p, F_OK) == 0;
+}
+
 static int
 sync_peer(struct syncer *y, struct peer *pe, struct scan *scans, struct push_stats *ps)
 {
 	struct mlink l = { link_write, link_gets, pe, "" };
 	enum push_result r;
+	unsigned flags = y->flags;
 
+	if (pe->verify || verify_marked(y, pe))
+		flags |= PUSH_VERIFY;
 	if (open_stream(y, pe, ps->msg, sizeof(ps->msg)) == -1) {
 		log_err("%s: %s", pe->node->name, ps->msg);
+		if (!(flags & PUSH_DRY_RUN))
+			verify_mark(y, pe, 1);
 		return PUSH_FAILED;
 	}
-	r = mirror_push(&y->c, pe->node->name, scans, &l, y->flags, stdout, ps);
+	r = mirror_push(&y->c, pe->node->name, scans, &l, flags, stdout, ps);
+	if (!(flags & PUSH_DRY_RUN) && (r == PUSH_FAILED) != pe->verify)
+		verify_mark(y, pe, r == PUSH_FAILED);
 	if (r == PUSH_FAILED) {
 		if (!ps->msg[0] || strcmp(ps->msg, "link failed") == 0)
 			snprintf(ps->msg, sizeof(ps->msg), "%s", ssh_error(pe->ssh));
@@ -310,6 +345,9 @@ run_daemon(struct syncer *y)
 	if (ftruncate(pidlock.fd, 0) == 0)
 		dprintf(pidlock.fd, "%d\n", (int)getpid());
 	y->keep_streams = 1;
+	/* a start is a takeover: whatever the peers hold is compared once */
+	for (size_t i = 0; i < y->npeers; i++)
+		y->peers[i].verify = 1;
 	if (y->c.interval == 0 && (w = watch_new(&y->c)) == NULL)
 		fatal(EX_FAILED, "inotify: %s", strerror(errno));
 	log_info("started: %zu paths to %zu peers, %s", y->c.nroots, y->npeers,

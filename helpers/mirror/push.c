@@ -324,7 +324,7 @@ send_file(struct push *p, struct op *o, struct mentry *me, int fd, const struct 
 	static unsigned char data[BLOCK_SIZE * 4];
 	uint64_t size = me->st.size, off = 0;
 	int delta = old && old->st.type == MT_FILE && old->nblocks > 0 && size >= DELTA_MIN &&
-	    !(p->flags & PUSH_VERIFY);
+	    !(p->flags & PUSH_WHOLE);
 	uint32_t nblocks = size >= DELTA_MIN ? (uint32_t)((size + BLOCK_SIZE - 1) / BLOCK_SIZE) : 0;
 
 	if (nblocks && (o->blocks = malloc((size_t)nblocks * BLOCK_HASH)) == NULL)
@@ -637,7 +637,7 @@ mirror_push(const struct mirror_conf *c, const char *peer, struct scan *scans, s
 					goto out;
 				p.ops[k].failed = 1;
 			}
-		p.flags |= PUSH_VERIFY;		/* whole files */
+		p.flags |= PUSH_WHOLE;
 		st->resent = p.nops - start;
 		if (send_batch(&p, start, p.nops, &resend) == -1)
 			goto out;

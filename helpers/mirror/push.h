@@ -32,6 +32,7 @@ struct push_stats {
 #define PUSH_FORCE	0x01	/* skip the delete guards once */
 #define PUSH_DRY_RUN	0x02	/* print what would move; send nothing */
 #define PUSH_VERIFY	0x04	/* compare with the peer's listing, not the manifest */
+#define PUSH_WHOLE	0x08	/* no block updates (a resend) */
 
 enum push_result mirror_push(const struct mirror_conf *, const char *peer, struct scan *scans,
 	    struct mlink *, unsigned flags, FILE *dry_out, struct push_stats *);
