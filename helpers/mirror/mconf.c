@@ -139,7 +139,7 @@ root_parse(const char *w, struct mroot *r, char *why, size_t whylen)
 	}
 	if (r->src == NULL || r->dest == NULL)
 		goto out;
-	if (strcmp(r->src, "/") == 0 && !r->contents) {
+	if (strcmp(r->src, "/") == 0) {
 		snprintf(why, whylen, "\"/\" cannot be mirrored as a whole; name the directories");
 		goto out;
 	}

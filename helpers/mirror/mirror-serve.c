@@ -1,6 +1,8 @@
 /* mirror-serve — the receiving end of mirror-sync, run on a peer over SSH.
- * Usage: mirror-serve --state-dir DIR [--conflict-dir DIR] (stdin: frames,
- * stdout: the report). Put it in authorized_keys as a forced command. */
+ * Usage: mirror-serve --state-dir DIR [--conflict-dir DIR] [--only DIR]
+ * (stdin: frames, stdout: the report). --only refuses destinations outside
+ * DIR; with a forced command in authorized_keys, a stolen key then reaches
+ * no further. */
 #include "config.h"
 
 #include <errno.h>
@@ -19,19 +21,22 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "conflict-dir", required_argument, NULL, 'c' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct serve_opts o = { NULL, NULL };
+	struct serve_opts o = { NULL, NULL, NULL };
 	int ch;
 
 	log_init("mirror-serve", 1, getenv("MIRROR_DEBUG") != NULL);
-	while ((ch = getopt_long(argc, argv, "s:c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:c:o:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': o.state_dir = optarg; break;
 		case 'c': o.conflict_dir = optarg; break;
+		case 'o': o.only = optarg; break;
 		default:
-			fprintf(stderr, "usage: mirror-serve --state-dir DIR [--conflict-dir DIR]\n");
+			fprintf(stderr, "usage: mirror-serve --state-dir DIR [--conflict-dir DIR] "
+			    "[--only DIR]\n");
 			return ch == 'h' ? 0 : 2;
 		}
 	}

@@ -830,6 +830,20 @@ close_root(struct serve *s)
 	s->rootfd = -1;
 }
 
+/* path is dir or below it, without a ".." to climb out. */
+static int
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (strncmp(path, dir, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return 0;
+	return strstr(path, "/../") == NULL && (strlen(path) < 3 ||
+	    strcmp(path + strlen(path) - 3, "/..") != 0);
+}
+
 static int
 do_root(struct serve *s, struct dec *d)
 {
@@ -839,6 +853,10 @@ do_root(struct serve *s, struct dec *d)
 	close_root(s);
 	if (get_str(d, path, sizeof(path)) == -1 || d->n != 0 || path[0] != '/')
 		return -1;
+	if (s->o->only && !under(path, s->o->only)) {
+		log_err("destination %s is outside %s (--only)", path, s->o->only);
+		return -1;
+	}
 	s->root_id = id;
 	snprintf(s->root, sizeof(s->root), "%s", path);
 	if ((s->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 &&

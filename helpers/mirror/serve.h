@@ -9,6 +9,7 @@
 struct serve_opts {
 	const char	*state_dir;	/* recv-<sender>.manifest lives here */
 	const char	*conflict_dir;	/* NULL or "": state_dir/conflicts */
+	const char	*only;		/* NULL, or the one tree roots must lie in */
 };
 
 /* Returns 0 when the stream ended cleanly, -1 on a protocol error (said

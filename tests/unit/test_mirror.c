@@ -1,0 +1,452 @@
+/* mirror's parsers (paths, patterns, excludes, relative paths, escapes,
+ * listing and report lines, manifests incl. damaged ones) and the stream
+ * end to end: mirror_push talking to mirror_serve through pipes, in a
+ * forked child, over a tree with every kind of entry. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../helpers/mirror/entry.h"
+#include "../../helpers/mirror/frame.h"
+#include "../../helpers/mirror/manifest.h"
+#include "../../helpers/mirror/mconf.h"
+#include "../../helpers/mirror/push.h"
+#include "../../helpers/mirror/scan.h"
+#include "../../helpers/mirror/serve.h"
+#include "check_main.h"
+
+static char tmp[64];
+
+static void
+setup(void)
+{
+	snprintf(tmp, sizeof(tmp), "/tmp/test-mirror-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+teardown(void)
+{
+	ck_assert_int_eq(nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+START_TEST(paths)
+{
+	struct mroot *r;
+	size_t n;
+	char why[256];
+
+	ck_assert_int_eq(mirror_paths_parse("/srv/www/ /etc/passwd /a/b=/c /my\\ site/", &r, &n,
+	    why, sizeof(why)), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(r[0].src, "/srv/www");
+	ck_assert_str_eq(r[0].dest, "/srv/www");
+	ck_assert_int_eq(r[0].contents, 1);
+	ck_assert_str_eq(r[1].src, "/etc/passwd");
+	ck_assert_str_eq(r[1].dest, "/etc");
+	ck_assert_int_eq(r[1].contents, 0);
+	ck_assert_str_eq(r[2].dest, "/c");
+	ck_assert_str_eq(r[3].src, "/my site");
+	mirror_roots_free(r, n);
+	ck_assert_int_eq(mirror_paths_parse("/top", &r, &n, why, sizeof(why)), 0);
+	ck_assert_str_eq(r[0].dest, "/");
+	mirror_roots_free(r, n);
+	static const char *bad[] = { "", "   ", "relative/", "/a/../b", "/a/./b", "/a//b", "/",
+	    "/a /a", "/a=rel", "/a\\", "/a\x01b", NULL };
+	for (int i = 0; bad[i]; i++)
+		ck_assert_msg(mirror_paths_parse(bad[i], &r, &n, why, sizeof(why)) == -1,
+		    "accepted \"%s\"", bad[i]);
+}
+END_TEST
+
+START_TEST(excludes)
+{
+	char **w;
+	size_t n;
+	char why[128];
+
+	ck_assert_int_eq(mirror_words_parse("*.swp cache/ /top/x a\\ b", &w, &n, why,
+	    sizeof(why)), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert(mirror_excluded(w, n, "deep/dir/file.swp", 0));
+	ck_assert(mirror_excluded(w, n, "x/cache", 1));
+	ck_assert(!mirror_excluded(w, n, "x/cache", 0));	/* a file named cache */
+	ck_assert(mirror_excluded(w, n, "top/x", 0));
+	ck_assert(!mirror_excluded(w, n, "other/top/x", 0));
+	ck_assert(mirror_excluded(w, n, "d/a b", 0));
+	ck_assert(!mirror_excluded(w, n, "file.txt", 0));
+	mirror_words_free(w, n);
+}
+END_TEST
+
+START_TEST(rel_paths_and_escapes)
+{
+	static const char *ok[] = { ".", "a", "a/b", "..a", "a/.b", "a b/c\nd", NULL };
+	static const char *bad[] = { "", "/a", "a/", "a//b", "..", "a/..", "../a", "a/./b", NULL };
+	struct buf b = BUF_INIT;
+	char s[64];
+
+	for (int i = 0; ok[i]; i++)
+		ck_assert_msg(rel_path_safe(ok[i]), "refused \"%s\"", ok[i]);
+	for (int i = 0; bad[i]; i++)
+		ck_assert_msg(!rel_path_safe(bad[i]), "accepted \"%s\"", bad[i]);
+	path_escape(&b, "a b\n%c\x7f", 7);
+	ck_assert_str_eq(buf_str(&b), "a%20b%0A%25c%7F");
+	snprintf(s, sizeof(s), "%s", buf_str(&b));
+	ck_assert_int_eq(path_unescape(s), 0);
+	ck_assert_str_eq(s, "a b\n%c\x7f");
+	buf_free(&b);
+	snprintf(s, sizeof(s), "a%%00b");
+	ck_assert_int_eq(path_unescape(s), -1);		/* an escaped NUL */
+	snprintf(s, sizeof(s), "a%%4");
+	ck_assert_int_eq(path_unescape(s), -1);
+	snprintf(s, sizeof(s), "a%%zz");
+	ck_assert_int_eq(path_unescape(s), -1);
+}
+END_TEST
+
+START_TEST(lines)
+{
+	char l[256];
+	struct mstat m;
+	struct reply r;
+	char *rel;
+
+	snprintf(l, sizeof(l), "L f 5 1700000000000000001 644 0 42 dir/a%%20b");
+	ck_assert_int_eq(listing_parse(l, &m, &rel), 0);
+	ck_assert_str_eq(rel, "dir/a b");
+	ck_assert_uint_eq(m.gid, 42);
+	ck_assert_int_eq(m.mtime_ns, 1700000000000000001LL);
+	static const char *bad[] = { "L z 5 1 644 0 0 a", "L f 5 1 644 0 0 ../x",
+	    "L f 5 1 644 0 0 /etc", "L f x 1 644 0 0 a", "L f 5 1 644 0 0 a b", "X", "", NULL };
+	for (int i = 0; bad[i]; i++) {
+		snprintf(l, sizeof(l), "%s", bad[i]);
+		ck_assert_msg(listing_parse(l, &m, &rel) == -1, "accepted \"%s\"", bad[i]);
+	}
+	snprintf(l, sizeof(l), "CONFLICT 3 a%%0Ab /conflicts/a%%0Ab");
+	ck_assert_int_eq(reply_parse(l, &r), 0);
+	ck_assert_uint_eq(r.root, 3);
+	ck_assert_str_eq(r.rel, "a\nb");
+	ck_assert_str_eq(r.detail, "/conflicts/a\nb");
+	snprintf(l, sizeof(l), "DONE ok 1 conflicts 0 errors 0");
+	ck_assert_int_eq(reply_parse(l, &r), 0);
+	static const char *badr[] = { "ERR", "ERR x a", "HACK 0 a", "ERR 0 ", "ERR 99999999 a",
+	    "RESEND 0 a%00", NULL };
+	for (int i = 0; badr[i]; i++) {
+		snprintf(l, sizeof(l), "%s", badr[i]);
+		ck_assert_msg(reply_parse(l, &r) == -1, "accepted \"%s\"", badr[i]);
+	}
+}
+END_TEST
+
+START_TEST(manifests)
+{
+	struct manifest m, back;
+	struct mstat st = { .type = MT_FILE, .mode = 0640, .size = 3, .mtime_ns = 5, .ino = 7 };
+	unsigned char blocks[2 * BLOCK_HASH];
+	char file[128], why[256];
+	int fd;
+
+	memset(blocks, 0xab, sizeof(blocks));
+	manifest_init(&m);
+	for (int i = 0; i < 3000; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "/p/%d", i);
+		ck_assert_ptr_nonnull(manifest_put(&m, p, &st, i == 7 ? blocks : NULL, i == 7 ? 2 : 0));
+	}
+	manifest_drop(&m, "/p/5");
+	snprintf(file, sizeof(file), "%s/m", tmp);
+	ck_assert_int_eq(manifest_save(file, &m, why, sizeof(why)), 0);
+	ck_assert_int_eq(manifest_load(file, &back, why, sizeof(why)), 0);
+	ck_assert_int_eq(back.loaded, 1);
+	ck_assert_uint_eq(back.n, 2999);
+	ck_assert_ptr_null(manifest_find(&back, "/p/5"));
+	ck_assert_uint_eq(manifest_find(&back, "/p/7")->nblocks, 2);
+	ck_assert(mstat_same(&manifest_find(&back, "/p/2999")->st, &st));
+	manifest_free(&back);
+	/* cut short: refused, never half-read */
+	ck_assert_int_eq(truncate(file, 200), 0);
+	ck_assert_int_eq(manifest_load(file, &back, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "truncated") ? why : strstr(why, "damaged"));
+	/* missing: an empty first contact */
+	snprintf(file, sizeof(file), "%s/none", tmp);
+	ck_assert_int_eq(manifest_load(file, &back, why, sizeof(why)), 0);
+	ck_assert_int_eq(back.loaded, 0);
+	manifest_free(&back);
+	snprintf(file, sizeof(file), "%s/junk", tmp);
+	fd = open(file, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_eq(write(fd, "hello", 5), 5);
+	close(fd);
+	ck_assert_int_eq(manifest_load(file, &back, why, sizeof(why)), -1);
+	manifest_free(&m);
+}
+END_TEST
+
+/* A link over two pipes to a forked mirror_serve. */
+struct pipes {
+	int	 to, from;
+	char	 buf[65536];
+	size_t	 off, len;
+};
+
+static int
+p_write(void *ctx, const void *p, size_t n)
+{
+	struct pipes *pp = ctx;
+
+	while (n > 0) {
+		ssize_t k = write(pp->to, p, n);
+
+		if (k <= 0)
+			return -1;
+		p = (const char *)p + k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int
+p_gets(void *ctx, char *line, size_t max)
+{
+	struct pipes *pp = ctx;
+	size_t used = 0;
+
+	for (;;) {
+		while (pp->off < pp->len) {
+			char c = pp->buf[pp->off++];
+
+			if (c == '\n') {
+				line[used] = '\0';
+				return 0;
+			}
+			if (used + 1 < max)
+				line[used++] = c;
+		}
+		ssize_t k = read(pp->from, pp->buf, sizeof(pp->buf));
+
+		if (k <= 0)
+			return -1;
+		pp->off = 0;
+		pp->len = (size_t)k;
+	}
+}
+
+static enum push_result
+push_once(struct mirror_conf *c, const char *rstate, struct push_stats *ps)
+{
+	int in[2], out[2], status;
+	struct pipes pp = { 0 };
+	struct mlink l = { p_write, p_gets, &pp, "" };
+	struct scan sc;
+	char why[256];
+	enum push_result r;
+	pid_t pid;
+
+	ck_assert_int_eq(scan_root(&c->roots[0], c->excludes, c->nexcludes, &sc, why,
+	    sizeof(why)), 0);
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(out), 0);
+	if ((pid = fork()) == 0) {
+		struct serve_opts o = { rstate, NULL, tmp };
+
+		close(in[1]);
+		close(out[0]);
+		_exit(mirror_serve(&o, in[0], out[1]) == 0 ? 0 : 1);
+	}
+	close(in[0]);
+	close(out[1]);
+	pp.to = in[1];
+	pp.from = out[0];
+	r = mirror_push(c, "b", &sc, &l, 0, stdout, ps);
+	close(in[1]);
+	close(out[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	scan_free(&sc);
+	return r;
+}
+
+static void
+put(const char *rel, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/src/%s", tmp, rel);
+	ck_assert_ptr_nonnull(f = fopen(p, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+same(const char *rel)
+{
+	char a[256], b[256];
+	struct buf ca = BUF_INIT, cb = BUF_INIT;
+	int eq;
+
+	snprintf(a, sizeof(a), "%s/src/%s", tmp, rel);
+	snprintf(b, sizeof(b), "%s/dst/%s", tmp, rel);
+	struct stat sa, sb;
+
+	if (lstat(a, &sa) == -1 || lstat(b, &sb) == -1 || sa.st_mode != sb.st_mode ||
+	    sa.st_size != sb.st_size || sa.st_mtim.tv_sec != sb.st_mtim.tv_sec ||
+	    sa.st_mtim.tv_nsec != sb.st_mtim.tv_nsec)
+		return 0;
+	if (!S_ISREG(sa.st_mode))
+		return 1;
+	eq = buf_read_file(&ca, a, 64 << 20) == 0 && buf_read_file(&cb, b, 64 << 20) == 0 &&
+	    ca.len == cb.len && (ca.len == 0 || memcmp(ca.data, cb.data, ca.len) == 0);
+	buf_free(&ca);
+	buf_free(&cb);
+	return eq;
+}
+
+START_TEST(stream_end_to_end)
+{
+	struct mirror_conf c = { 0 };
+	struct push_stats ps;
+	char spec[200], p[256], q[256], why[256], state[128], rstate[128], self[] = "a",
+	    none[] = "";
+
+	snprintf(state, sizeof(state), "%s/state-a", tmp);
+	snprintf(rstate, sizeof(rstate), "%s/state-b", tmp);
+	ck_assert_int_eq(mkdir(state, 0700), 0);
+	ck_assert_int_eq(mkdir(rstate, 0700), 0);
+	snprintf(p, sizeof(p), "%s/src", tmp);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/src/sub", tmp);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	put("plain", "plain\n");
+	put("sub/new\nline", "nl\n");
+	put("sub/x.swp", "excluded\n");
+	snprintf(p, sizeof(p), "%s/src/plain", tmp);
+	snprintf(q, sizeof(q), "%s/src/sub/hard", tmp);
+	ck_assert_int_eq(link(p, q), 0);
+	snprintf(q, sizeof(q), "%s/src/link", tmp);
+	ck_assert_int_eq(symlink("/etc/passwd", q), 0);
+	snprintf(q, sizeof(q), "%s/src/fifo", tmp);
+	ck_assert_int_eq(mkfifo(q, 0640), 0);
+	snprintf(p, sizeof(p), "%s/src/big", tmp);
+	{
+		FILE *f = fopen(p, "w");
+
+		for (int i = 0; i < (3 << 20) / 16; i++)
+			fprintf(f, "%015d\n", i);
+		fclose(f);
+	}
+	snprintf(spec, sizeof(spec), "%s/src/=%s/dst", tmp, tmp);
+	ck_assert_int_eq(mirror_paths_parse(spec, &c.roots, &c.nroots, why, sizeof(why)), 0);
+	ck_assert_int_eq(mirror_words_parse("*.swp", &c.excludes, &c.nexcludes, why,
+	    sizeof(why)), 0);
+	c.self = self;
+	c.state_dir = state;
+	c.conflict_dir = none;
+	c.delete = 1;
+	c.max_delete = 100;
+	ck_assert_int_eq(push_once(&c, rstate, &ps), PUSH_OK);
+	ck_assert(same("plain") && same("sub/new\nline") && same("link") && same("fifo") &&
+	    same("big") && same("sub/hard"));
+	snprintf(p, sizeof(p), "%s/dst/sub/x.swp", tmp);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	/* unchanged: nothing moves */
+	ck_assert_int_eq(push_once(&c, rstate, &ps), PUSH_OK);
+	ck_assert_uint_eq(ps.files, 0);
+	/* one block of the big file, a delete, a changed file */
+	snprintf(p, sizeof(p), "%s/src/big", tmp);
+	{
+		int fd = open(p, O_WRONLY);
+
+		ck_assert_int_eq(pwrite(fd, "CHANGED", 7, 1 << 20), 7);
+		close(fd);
+	}
+	snprintf(p, sizeof(p), "%s/src/link", tmp);
+	unlink(p);
+	put("plain", "plain, longer now\n");
+	ck_assert_int_eq(push_once(&c, rstate, &ps), PUSH_OK);
+	ck_assert(same("big") && same("plain") && same("sub/hard"));
+	ck_assert_uint_le(ps.bytes, 2 * BLOCK_SIZE + 64);
+	ck_assert_uint_eq(ps.deleted, 1);
+	snprintf(p, sizeof(p), "%s/dst/link", tmp);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	/* a local change on the receiving side is kept, not overwritten */
+	snprintf(p, sizeof(p), "%s/dst/plain", tmp);
+	{
+		FILE *f = fopen(p, "w");
+
+		fputs("changed on b\n", f);
+		fclose(f);
+	}
+	put("plain", "plain, third version\n");
+	ck_assert_int_eq(push_once(&c, rstate, &ps), PUSH_OK);
+	ck_assert_uint_eq(ps.conflicts, 2);	/* plain and its hard link sub/hard */
+	ck_assert(same("plain"));
+	mirror_roots_free(c.roots, c.nroots);
+	mirror_words_free(c.excludes, c.nexcludes);
+}
+END_TEST
+
+START_TEST(hostile_root)
+{
+	/* a stream naming a destination outside --only is cut off */
+	struct buf b = BUF_INIT;
+	struct serve_opts o = { tmp, NULL, tmp };
+	size_t f;
+	int in[2], out = open("/dev/null", O_WRONLY);
+
+	f = frame_begin(&b, F_HELLO);
+	put_u32(&b, MIRROR_PROTO);
+	put_bytes(&b, "x", 1);
+	put_u32(&b, 0);
+	frame_end(&b, f);
+	f = frame_begin(&b, F_ROOT);
+	put_u32(&b, 0);
+	put_bytes(&b, "/etc", 4);
+	frame_end(&b, f);
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(write(in[1], b.data, b.len), (ssize_t)b.len);
+	close(in[1]);
+	ck_assert_int_eq(mirror_serve(&o, in[0], out), -1);
+	close(in[0]);
+	close(out);
+	buf_free(&b);
+}
+END_TEST
+
+Suite *
+suite(void)
+{
+	Suite *s = suite_create("mirror");
+	TCase *t = tcase_create("mirror");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, paths);
+	tcase_add_test(t, excludes);
+	tcase_add_test(t, rel_paths_and_escapes);
+	tcase_add_test(t, lines);
+	tcase_add_test(t, manifests);
+	tcase_add_test(t, stream_end_to_end);
+	tcase_add_test(t, hostile_root);
+	suite_add_tcase(s, t);
+	return s;
+}
