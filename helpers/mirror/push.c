@@ -260,7 +260,8 @@ plan_root(struct push *p, unsigned i, size_t *ndel)
 			if (add_op(p, i, SIZE_MAX, rel) == NULL)
 				goto nomem;
 		}
-		qsort(p->ops + dstart, p->nops - dstart, sizeof(*p->ops), delete_cmp);
+		if (p->nops > dstart)
+			qsort(p->ops + dstart, p->nops - dstart, sizeof(*p->ops), delete_cmp);
 		*ndel += p->nops - dstart;
 		/* deletes go first: rotate them before the entries of this root */
 		if (dstart > first) {

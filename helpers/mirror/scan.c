@@ -165,7 +165,8 @@ visit(struct walk *w, int pfd, const char *name, const char *rel)
 			}
 			nn++;
 		}
-		qsort(names, nn, sizeof(*names), cmp_names);
+		if (nn > 1)
+			qsort(names, nn, sizeof(*names), cmp_names);
 		for (size_t i = 0; i < nn; i++) {
 			char crel[4096];
 			int len = snprintf(crel, sizeof(crel), "%s%s%s", strcmp(rel, ".") ? rel : "",
