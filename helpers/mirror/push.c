@@ -644,7 +644,8 @@ mirror_push(const struct mirror_conf *c, const char *peer, struct scan *scans, s
 			goto out;
 	}
 	record(&p);
-	if (manifest_save(file, &p.m, why, sizeof(why)) == -1) {
+	if ((p.nops > 0 || !p.m.loaded || (flags & PUSH_VERIFY)) &&
+	    manifest_save(file, &p.m, why, sizeof(why)) == -1) {
 		snprintf(st->msg, sizeof(st->msg), "%s", why);
 		goto out;
 	}

@@ -22,16 +22,22 @@
 #include "mconf.h"
 #include "serve.h"
 
-#define PENDING_MAX	256		/* temporaries made durable per syncfs */
-#define PENDING_BYTES	(64u << 20)
+#define PENDING_MAX	4096		/* temporaries made durable per syncfs */
+#define PENDING_BYTES	(256u << 20)
+#define PENDING_DIRS	64		/* directories they are in */
 #define TMP_PREFIX	".~mirror."
 
 struct pending {
-	int		 dirfd;
-	char		 tmp[64];
-	char		 leaf[NAME_MAX + 1];
-	char		 key[PATH_MAX];
-	struct timespec	 dir_mtime;	/* restored after the rename */
+	int		 dir;		/* index in serve.pdir */
+	char		 tmp[48];
+	char		*leaf, *key;
+};
+
+struct pending_dir {
+	int		 fd;
+	dev_t		 dev;
+	ino_t		 ino;
+	struct timespec	 mtime;		/* before we touched it; restored */
 };
 
 struct opendir_ent {
@@ -59,6 +65,12 @@ struct serve {
 	char		 prel[PATH_MAX];
 	struct pending	 pend[PENDING_MAX];
 	int		 npend;
+	struct pending_dir pdir[PENDING_DIRS];
+	int		 npdir;
+	/* directories left while files in them still wait for their rename:
+	 * finished after the next flush, innermost first */
+	struct opendir_ent done[PENDING_DIRS];
+	int		 ndone;
 	uint64_t	 pend_bytes;
 	char		 conflict_root[PATH_MAX];
 	unsigned	 tmpseq;
@@ -329,7 +341,10 @@ restore_mtime(int dirfd, const struct timespec *t)
 	futimens(dirfd, tt);
 }
 
-/* Renames every pending temporary into place after one flush to disk. */
+static void leave_dir(struct serve *, struct opendir_ent *);
+
+/* Renames every pending temporary into place after one flush to disk (one
+ * syncfs per filesystem: far cheaper than an fsync per file). */
 static int
 flush_pending(struct serve *s)
 {
@@ -337,37 +352,41 @@ flush_pending(struct serve *s)
 
 	if (s->npend == 0)
 		return 0;
-	if (syncfs(s->pend[0].dirfd) == -1)
-		rc = -1;
-	for (int i = 1; i < s->npend; i++) {
-		struct stat a, b;
+	for (int d = 0; d < s->npdir; d++) {
+		int seen = 0;
 
-		if (fstat(s->pend[i].dirfd, &a) == 0 && fstat(s->pend[0].dirfd, &b) == 0 &&
-		    a.st_dev != b.st_dev)
-			syncfs(s->pend[i].dirfd);
+		for (int e = 0; e < d; e++)
+			seen |= s->pdir[e].dev == s->pdir[d].dev;
+		if (!seen && syncfs(s->pdir[d].fd) == -1)
+			rc = -1;
 	}
 	for (int i = 0; i < s->npend; i++) {
 		struct pending *p = &s->pend[i];
+		int dfd = s->pdir[p->dir].fd;
 		struct mstat st;
 
-		if (rc == 0 && renameat(p->dirfd, p->tmp, p->dirfd, p->leaf) == 0 &&
-		    mstat_from_path(p->dirfd, p->leaf, &st, NULL) == 0) {
+		if (rc == 0 && renameat(dfd, p->tmp, dfd, p->leaf) == 0 &&
+		    mstat_from_path(dfd, p->leaf, &st, NULL) == 0) {
 			manifest_put(&s->recv, p->key, &st, NULL, 0);
 			s->ok++;
 		} else {
 			const char *rel = p->key + strlen(s->root) + (strcmp(s->root, "/") != 0);
 
 			rel_error(s, rel, "landing");
-			unlinkat(p->dirfd, p->tmp, 0);
+			unlinkat(dfd, p->tmp, 0);
 		}
+		free(p->leaf);
+		free(p->key);
 	}
-	/* the earliest saved value of a directory is applied last */
-	for (int i = s->npend - 1; i >= 0; i--) {
-		restore_mtime(s->pend[i].dirfd, &s->pend[i].dir_mtime);
-		close(s->pend[i].dirfd);
+	for (int d = 0; d < s->npdir; d++) {
+		restore_mtime(s->pdir[d].fd, &s->pdir[d].mtime);
+		close(s->pdir[d].fd);
 	}
 	s->renamed += s->npend;
-	s->npend = 0;
+	s->npend = s->npdir = 0;
+	for (int d = 0; d < s->ndone; d++)
+		leave_dir(s, &s->done[d]);
+	s->ndone = 0;
 	if (s->journal >= 0 && ftruncate(s->journal, 0) == -1)
 		log_warn("journal of temporaries: %s", strerror(errno));
 	s->pend_bytes = 0;
@@ -403,8 +422,16 @@ leave_dirs_until(struct serve *s, const char *key)
 		if (key && strncmp(key, d->key, n) == 0 &&
 		    (key[n] == '/' || (n == 1 && d->key[0] == '/')) && key[n] != '\0')
 			return;
-		flush_pending(s);
-		leave_dir(s, d);
+		if (s->npend == 0) {
+			leave_dir(s, d);
+		} else {
+			if (s->ndone == PENDING_DIRS)
+				flush_pending(s);	/* finishes the done ones too */
+			if (s->npend == 0)
+				leave_dir(s, d);
+			else
+				s->done[s->ndone++] = *d;
+		}
 		s->depth--;
 	}
 }
@@ -454,14 +481,36 @@ static int
 queue_rename(struct serve *s, int dirfd, const struct timespec *dir_mtime, const char *tmp,
     const char *leaf, const char *key)
 {
-	struct pending *p = &s->pend[s->npend];
+	struct pending *p;
+	struct stat ds;
+	int d;
 
-	if ((p->dirfd = dup(dirfd)) == -1)
+	if (fstat(dirfd, &ds) == -1)
 		return -1;
-	p->dir_mtime = *dir_mtime;
+	for (d = 0; d < s->npdir; d++)
+		if (s->pdir[d].dev == ds.st_dev && s->pdir[d].ino == ds.st_ino)
+			break;
+	if (d == s->npdir) {
+		if (s->npdir == PENDING_DIRS && flush_pending(s) == -1)
+			return -1;
+		d = s->npdir;
+		if ((s->pdir[d].fd = dup(dirfd)) == -1)
+			return -1;
+		s->pdir[d].dev = ds.st_dev;
+		s->pdir[d].ino = ds.st_ino;
+		s->pdir[d].mtime = *dir_mtime;
+		s->npdir++;
+	}
+	p = &s->pend[s->npend];
+	p->dir = d;
 	snprintf(p->tmp, sizeof(p->tmp), "%s", tmp);
-	snprintf(p->leaf, sizeof(p->leaf), "%s", leaf);
-	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->leaf = strdup(leaf);
+	p->key = strdup(key);
+	if (p->leaf == NULL || p->key == NULL) {
+		free(p->leaf);
+		free(p->key);
+		return -1;
+	}
 	if (++s->npend == PENDING_MAX || s->pend_bytes >= PENDING_BYTES)
 		return flush_pending(s);
 	return 0;
@@ -523,7 +572,7 @@ land_file(struct serve *s, struct frame_reader *fr, int dirfd, const char *leaf,
     const struct mentry *e, int frame_type, const char *key, int base_ok,
     const struct timespec *dir_mtime)
 {
-	char tmp[64];
+	char tmp[48];
 	int fd = -1, werr = 0;
 	uint64_t size = e->st.size;
 	struct timespec t[2];
@@ -579,7 +628,7 @@ static int
 land_special(struct serve *s, int dirfd, const char *leaf, const struct mentry *e,
     const char *key, const struct timespec *dir_mtime)
 {
-	char tmp[64];
+	char tmp[48];
 	struct mstat st;
 	int rc;
 
@@ -912,7 +961,8 @@ do_end(struct serve *s)
 	int rc = 0;
 
 	close_root(s);
-	if (s->recv_file[0] && manifest_save(s->recv_file, &s->recv, why, sizeof(why)) == -1) {
+	if (s->recv_file[0] && (s->ok || s->conflicts || s->errors) &&
+	    manifest_save(s->recv_file, &s->recv, why, sizeof(why)) == -1) {
 		log_err("%s", why);
 		buf_printf(&s->report, "ERR 0 . %s\n", "saving the manifest failed");
 		s->errors++;
