@@ -24,7 +24,7 @@ struct mstat {
 	uint32_t	nlink;
 };
 
-#define BLOCK_SIZE	(64u << 10)
+#define MBLOCK_SIZE	(64u << 10)
 #define BLOCK_HASH	16
 #define DELTA_MIN	(1u << 20)	/* smaller files always move whole */
 

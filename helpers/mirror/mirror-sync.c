@@ -45,6 +45,7 @@ struct peer {
 	struct ssh_session	*ssh;
 	struct ssh_stream	*st;
 	int			 verify;	/* compare with its listing next time */
+	struct push_keep	 keep;		/* daemon: its manifest, in memory */
 };
 
 struct syncer {
@@ -168,7 +169,8 @@ sync_peer(struct syncer *y, struct peer *pe, struct scan *scans, struct push_sta
 			verify_mark(y, pe, 1);
 		return PUSH_FAILED;
 	}
-	r = mirror_push(&y->c, pe->node->name, scans, &l, flags, stdout, ps);
+	r = mirror_push(&y->c, pe->node->name, scans, &l, flags, stdout, ps,
+	    y->keep_streams ? &pe->keep : NULL);
 	if (!(flags & PUSH_DRY_RUN) && (r == PUSH_FAILED) != pe->verify)
 		verify_mark(y, pe, r == PUSH_FAILED);
 	if (r == PUSH_FAILED) {
@@ -183,22 +185,43 @@ sync_peer(struct syncer *y, struct peer *pe, struct scan *scans, struct push_sta
 	return (int)r;
 }
 
-/* One sync of every root to every peer, under the lock. */
+/* Whether the changes named by d can stand for a full scan: every peer's
+ * manifest is in memory and trusted, and the root is a directory. */
 static int
-sync_all(struct syncer *y)
+can_partial(const struct syncer *y, const struct dirty *d, const struct mroot *r)
+{
+	struct stat st;
+
+	if (d == NULL || d->full || y->npeers != 1 || !y->peers[0].keep.ready ||
+	    !y->peers[0].keep.m.loaded || y->peers[0].verify)
+		return 0;
+	return lstat(r->src, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* One sync of every root to every peer, under the lock; dirty (continuous
+ * mode) limits the local scan to the directories that changed. */
+static int
+sync_all(struct syncer *y, const struct dirty *dirty)
 {
 	struct scan *scans = calloc(y->c.nroots, sizeof(*scans));
 	long t0 = clock_ms();
-	int worst = PUSH_OK;
+	int worst = PUSH_OK, rc;
 	char why[1024];
 
 	if (scans == NULL)
 		return EX_FAILED;
 	y->status.message[0] = '\0';
-	for (size_t i = 0; i < y->c.nroots; i++)
-		if (scan_root(&y->c.roots[i], y->c.excludes, y->c.nexcludes, &scans[i], why,
-		    sizeof(why)) == -1)
+	for (size_t i = 0; i < y->c.nroots; i++) {
+		const struct mroot *r = &y->c.roots[i];
+
+		if (can_partial(y, dirty, r))
+			rc = scan_partial(r, y->c.excludes, y->c.nexcludes, dirty->v, dirty->n,
+			    &y->peers[0].keep.m, &scans[i], why, sizeof(why));
+		else
+			rc = scan_root(r, y->c.excludes, y->c.nexcludes, &scans[i], why, sizeof(why));
+		if (rc == -1)
 			log_warn("%s%s", why, y->c.delete ? "" : "; skipped");
+	}
 	y->status.files = y->status.bytes = y->status.deleted = 0;
 	y->status.conflicts = y->status.errors = 0;
 	for (size_t i = 0; i < y->npeers; i++) {
@@ -242,28 +265,28 @@ lock_path(const struct syncer *y, const char *name, char *out, size_t n)
 /* Never two syncs at once; a sync asked for while one runs waits for it,
  * and a third one is coalesced into the waiting one. Signals wait until
  * the sync is over: a stop request must not break an SSH exchange. */
-static int sync_locked_now(struct syncer *);
+static int sync_locked_now(struct syncer *, const struct dirty *);
 
 static int
-sync_locked(struct syncer *y)
+sync_locked(struct syncer *y, const struct dirty *dirty)
 {
 	sigset_t block, old;
 	int rc;
 
 	if (!y->keep_streams)
-		return sync_locked_now(y);	/* one-shot: ^C still stops it */
+		return sync_locked_now(y, dirty);	/* one-shot: ^C still stops it */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	rc = sync_locked_now(y);
+	rc = sync_locked_now(y, dirty);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 
 static int
-sync_locked_now(struct syncer *y)
+sync_locked_now(struct syncer *y, const struct dirty *dirty)
 {
 	struct lock run = LOCK_INIT, wait = LOCK_INIT;
 	char p[4200];
@@ -283,7 +306,7 @@ sync_locked_now(struct syncer *y)
 		return EX_FAILED;
 	}
 	lock_release(&wait);
-	rc = sync_all(y);
+	rc = sync_all(y, dirty);
 	lock_release(&run);
 	return rc;
 }
@@ -315,6 +338,8 @@ peers_free(struct syncer *y)
 	for (size_t i = 0; i < y->npeers; i++) {
 		close_stream(&y->peers[i]);
 		ssh_session_free(y->peers[i].ssh);
+		push_keep_flush(&y->c, y->peers[i].node->name, &y->peers[i].keep);
+		push_keep_free(&y->peers[i].keep);
 	}
 	free(y->peers);
 }
@@ -335,6 +360,7 @@ static int
 run_daemon(struct syncer *y)
 {
 	struct watch *w = NULL;
+	struct dirty d = { NULL, 0, 1 };
 	struct lock pidlock = LOCK_INIT;
 	char p[4200];
 	long started;
@@ -355,7 +381,7 @@ run_daemon(struct syncer *y)
 	while (!stop_requested) {
 		sync_requested = 0;
 		started = clock_ms();
-		sync_locked(y);
+		sync_locked(y, &d);
 		if (y->c.interval > 0 && clock_ms() - started > y->c.interval * 1000) {
 			y->status.overruns++;
 			log_warn("the sync took %ld ms, longer than interval=%ld s; the next one "
@@ -365,12 +391,15 @@ run_daemon(struct syncer *y)
 		if (stop_requested)
 			break;
 		if (w)
-			watch_wait(w, &stop_requested, &sync_requested);
+			watch_wait(w, &stop_requested, &sync_requested, &d);
 		else
 			wait_interval(y, started);
 	}
 	log_info("stopping: final sync");
-	sync_locked(y);
+	dirty_reset(&d);
+	d.full = 1;
+	sync_locked(y, &d);
+	dirty_reset(&d);
 	watch_free(w);
 	unlink(p);
 	lock_release(&pidlock);
@@ -440,7 +469,8 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = daemon ? run_daemon(&y) : (y.flags & PUSH_DRY_RUN) ? sync_all(&y) : sync_locked(&y);
+	rc = daemon ? run_daemon(&y) : (y.flags & PUSH_DRY_RUN) ? sync_all(&y, NULL) :
+	    sync_locked(&y, NULL);
 	peers_free(&y);
 	mirror_conf_free(&y.c);
 	log_fini();

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "understudy/clock.h"
 #include "understudy/log.h"
 #include "entry.h"
 #include "frame.h"
@@ -35,7 +36,7 @@ struct push {
 	struct scan	*scans;
 	struct mlink	*l;
 	unsigned	 flags;
-	struct manifest	 m;
+	struct manifest	*m;		/* what the peer holds */
 	struct buf	 out;
 	struct op	*ops;
 	size_t		 nops, capops;
@@ -192,7 +193,7 @@ plan_root(struct push *p, unsigned i, size_t *ndel)
 {
 	struct scan *sc = &p->scans[i];
 	struct manifest rm;
-	int listing = !p->m.loaded || (p->flags & PUSH_VERIFY);
+	int listing = !p->m->loaded || (p->flags & PUSH_VERIFY);
 	size_t first = p->nops;
 	char key[8192];
 
@@ -215,17 +216,17 @@ plan_root(struct push *p, unsigned i, size_t *ndel)
 			if (r)
 				r->seen = 1;
 		} else {
-			r = manifest_find(&p->m, key);
+			r = manifest_find(p->m, key);
 			changed = r == NULL || !mstat_same(&r->st, &e->st);
 			if (r)
 				r->seen = 1;
 		}
 		if (!changed) {
-			struct mrec *old = manifest_find(&p->m, key);
+			struct mrec *old = manifest_find(p->m, key);
 
 			/* keep what we know; a listing match becomes the record */
 			if (old == NULL || !mstat_same(&old->st, &e->st))
-				manifest_put(&p->m, key, &e->st, NULL, 0);
+				manifest_put(p->m, key, &e->st, NULL, 0);
 			continue;
 		}
 		if (add_op(p, i, k, NULL) == NULL)
@@ -233,7 +234,7 @@ plan_root(struct push *p, unsigned i, size_t *ndel)
 	}
 	if (p->c->delete) {
 		size_t dstart = p->nops;
-		struct manifest *from = listing ? &rm : &p->m;
+		struct manifest *from = listing ? &rm : p->m;
 		char prefix[8192];
 		size_t plen;
 
@@ -245,6 +246,8 @@ plan_root(struct push *p, unsigned i, size_t *ndel)
 
 			if (r->gone || r->seen)
 				continue;
+			if (!listing && sc->partial && !scan_parent_dirty(sc, r->path))
+				continue;	/* outside what changed: not looked at */
 			if (listing) {
 				rel = r->path;
 			} else {
@@ -276,8 +279,8 @@ plan_root(struct push *p, unsigned i, size_t *ndel)
 			free(tmp);
 		}
 	}
-	for (size_t k = 0; k < p->m.n; k++)
-		p->m.v[k].seen = 0;
+	for (size_t k = 0; k < p->m->n; k++)
+		p->m->v[k].seen = 0;
 	manifest_free(&rm);
 	return 0;
 nomem:
@@ -322,11 +325,11 @@ read_full(int fd, void *b, size_t n)
 static int
 send_file(struct push *p, struct op *o, struct mentry *me, int fd, const struct mrec *old)
 {
-	static unsigned char data[BLOCK_SIZE * 4];
+	static unsigned char data[MBLOCK_SIZE * 4];
 	uint64_t size = me->st.size, off = 0;
 	int delta = old && old->st.type == MT_FILE && old->nblocks > 0 && size >= DELTA_MIN &&
 	    !(p->flags & PUSH_WHOLE);
-	uint32_t nblocks = size >= DELTA_MIN ? (uint32_t)((size + BLOCK_SIZE - 1) / BLOCK_SIZE) : 0;
+	uint32_t nblocks = size >= DELTA_MIN ? (uint32_t)((size + MBLOCK_SIZE - 1) / MBLOCK_SIZE) : 0;
 
 	if (nblocks && (o->blocks = malloc((size_t)nblocks * BLOCK_HASH)) == NULL)
 		nblocks = 0, delta = 0;
@@ -344,9 +347,9 @@ send_file(struct push *p, struct op *o, struct mentry *me, int fd, const struct 
 			memset(data + (got > 0 ? got : 0), 0, want - (size_t)(got > 0 ? got : 0));
 			o->stable = 0;
 		}
-		for (size_t b = 0; b < want; b += BLOCK_SIZE) {
-			size_t bn = want - b < BLOCK_SIZE ? want - b : BLOCK_SIZE;
-			uint32_t bi = (uint32_t)((off + b) / BLOCK_SIZE);
+		for (size_t b = 0; b < want; b += MBLOCK_SIZE) {
+			size_t bn = want - b < MBLOCK_SIZE ? want - b : MBLOCK_SIZE;
+			uint32_t bi = (uint32_t)((off + b) / MBLOCK_SIZE);
 			unsigned char h[BLOCK_HASH];
 
 			if (nblocks) {
@@ -419,7 +422,7 @@ send_entry(struct push *p, struct op *o)
 		me->xlen = xa.len;
 	}
 	if (fd >= 0 && !e->hardlink) {
-		rc = send_file(p, o, me, fd, manifest_find(&p->m, key));
+		rc = send_file(p, o, me, fd, manifest_find(p->m, key));
 		struct stat after;
 
 		if (fstat(fd, &after) == 0) {
@@ -530,18 +533,18 @@ record(struct push *p)
 				/* the directory's whole subtree went with it */
 				size_t n = strlen(key);
 
-				for (size_t j = 0; j < p->m.n; j++)
-					if (strncmp(p->m.v[j].path, key, n) == 0 &&
-					    (p->m.v[j].path[n] == '\0' || p->m.v[j].path[n] == '/'))
-						p->m.v[j].gone = 1;
+				for (size_t j = 0; j < p->m->n; j++)
+					if (strncmp(p->m->v[j].path, key, n) == 0 &&
+					    (p->m->v[j].path[n] == '\0' || p->m->v[j].path[n] == '/'))
+						p->m->v[j].gone = 1;
 			}
 			continue;
 		}
 		scan_key(sc, sc->v[o->idx].rel, key, sizeof(key));
 		if (o->failed || !o->stable)
-			manifest_drop(&p->m, key);
+			manifest_drop(p->m, key);
 		else
-			manifest_put(&p->m, key, &o->sent, o->blocks, o->nblocks);
+			manifest_put(p->m, key, &o->sent, o->blocks, o->nblocks);
 	}
 }
 
@@ -573,6 +576,8 @@ guard(struct push *p, size_t ndel)
 	for (size_t i = 0; i < p->c->nroots; i++) {
 		struct scan *sc = &p->scans[i];
 
+		if (sc->partial)
+			continue;	/* a root that did not change */
 		if (sc->n == 0 || (sc->n == 1 && sc->v[0].st.type == MT_DIR && ndel > 0)) {
 			snprintf(p->st->msg, sizeof(p->st->msg), "refusing to sync with delete: source "
 			    "%s is %s; mount or restore it, or run mirror-sync --force once if the "
@@ -584,21 +589,64 @@ guard(struct push *p, size_t ndel)
 	return 0;
 }
 
+static void
+manifest_file(const struct mirror_conf *c, const char *peer, char *out, size_t n)
+{
+	snprintf(out, n, "%s/sent-%s.manifest", c->state_dir, peer);
+}
+
+static void
+keep_load(const struct mirror_conf *c, const char *peer, struct push_keep *k)
+{
+	char file[8192], why[512];
+
+	if (k->ready)
+		return;
+	manifest_file(c, peer, file, sizeof(file));
+	if (manifest_load(file, &k->m, why, sizeof(why)) == -1) {
+		log_warn("%s; comparing with the peer's listing instead", why);
+		manifest_init(&k->m);
+	}
+	k->ready = 1;
+	k->saved_ms = clock_ms();
+}
+
+int
+push_keep_flush(const struct mirror_conf *c, const char *peer, struct push_keep *k)
+{
+	char file[8192], why[512];
+
+	if (!k->ready || !k->dirty)
+		return 0;
+	manifest_file(c, peer, file, sizeof(file));
+	if (manifest_save(file, &k->m, why, sizeof(why)) == -1) {
+		log_warn("%s", why);
+		return -1;
+	}
+	k->dirty = 0;
+	k->saved_ms = clock_ms();
+	return 0;
+}
+
+void
+push_keep_free(struct push_keep *k)
+{
+	manifest_free(&k->m);
+	memset(k, 0, sizeof(*k));
+}
+
 enum push_result
 mirror_push(const struct mirror_conf *c, const char *peer, struct scan *scans, struct mlink *l,
-    unsigned flags, FILE *dry_out, struct push_stats *st)
+    unsigned flags, FILE *dry_out, struct push_stats *st, struct push_keep *keep)
 {
 	struct push p = { .c = c, .scans = scans, .l = l, .flags = flags, .st = st };
-	char file[8192], why[512];
+	struct push_keep local = { 0 }, *k = keep ? keep : &local;
 	size_t ndel = 0, resend, f;
 	enum push_result res = PUSH_FAILED;
 
 	memset(st, 0, sizeof(*st));
-	snprintf(file, sizeof(file), "%s/sent-%s.manifest", c->state_dir, peer);
-	if (manifest_load(file, &p.m, why, sizeof(why)) == -1) {
-		log_warn("%s; comparing with the peer's listing instead", why);
-		manifest_init(&p.m);
-	}
+	keep_load(c, peer, k);
+	p.m = &k->m;
 	if ((p.md = EVP_MD_CTX_new()) == NULL)
 		goto out;
 	f = frame_begin(&p.out, F_HELLO);
@@ -630,13 +678,13 @@ mirror_push(const struct mirror_conf *c, const char *peer, struct scan *scans, s
 		/* the peer's base of a delta was not what we sent it: whole files */
 		size_t start = p.nops;
 
-		for (size_t k = 0; k < start; k++)
-			if (p.ops[k].failed == 2) {
-				struct op *o = add_op(&p, p.ops[k].root, p.ops[k].idx, NULL);
+		for (size_t j = 0; j < start; j++)
+			if (p.ops[j].failed == 2) {
+				struct op *o = add_op(&p, p.ops[j].root, p.ops[j].idx, NULL);
 
 				if (o == NULL)
 					goto out;
-				p.ops[k].failed = 1;
+				p.ops[j].failed = 1;
 			}
 		p.flags |= PUSH_WHOLE;
 		st->resent = p.nops - start;
@@ -644,20 +692,24 @@ mirror_push(const struct mirror_conf *c, const char *peer, struct scan *scans, s
 			goto out;
 	}
 	record(&p);
-	if ((p.nops > 0 || !p.m.loaded || (flags & PUSH_VERIFY)) &&
-	    manifest_save(file, &p.m, why, sizeof(why)) == -1) {
-		snprintf(st->msg, sizeof(st->msg), "%s", why);
+	if (p.nops > 0 || !p.m->loaded || (flags & PUSH_VERIFY))
+		k->dirty = 1;
+	p.m->loaded = 1;
+	if ((keep == NULL || clock_ms() - k->saved_ms >= PUSH_SAVE_MS) &&
+	    push_keep_flush(c, peer, k) == -1) {
+		snprintf(st->msg, sizeof(st->msg), "could not save the manifest of %s", peer);
 		goto out;
 	}
 	res = st->errors ? PUSH_PARTIAL : PUSH_OK;
 out:
-	for (size_t k = 0; k < p.nops; k++) {
-		free(p.ops[k].rel);
-		free(p.ops[k].blocks);
+	for (size_t j = 0; j < p.nops; j++) {
+		free(p.ops[j].rel);
+		free(p.ops[j].blocks);
 	}
 	free(p.ops);
 	buf_free(&p.out);
-	manifest_free(&p.m);
+	if (keep == NULL)
+		push_keep_free(&local);
 	EVP_MD_CTX_free(p.md);
 	return res;
 }

@@ -34,8 +34,22 @@ struct push_stats {
 #define PUSH_VERIFY	0x04	/* compare with the peer's listing, not the manifest */
 #define PUSH_WHOLE	0x08	/* no block updates (a resend) */
 
+/* A daemon keeps each peer's manifest in memory between syncs and writes it
+ * at most every PUSH_SAVE_MS (a stale file only makes the next run resend
+ * or re-delete; nothing is lost). NULL: read and written on every call. */
+#define PUSH_SAVE_MS	10000
+struct push_keep {
+	struct manifest	 m;
+	int		 ready, dirty;
+	long		 saved_ms;
+};
+
 enum push_result mirror_push(const struct mirror_conf *, const char *peer, struct scan *scans,
-	    struct mlink *, unsigned flags, FILE *dry_out, struct push_stats *);
+	    struct mlink *, unsigned flags, FILE *dry_out, struct push_stats *,
+	    struct push_keep *);
+/* Writes a kept manifest that changed since it was last written. */
+int	 push_keep_flush(const struct mirror_conf *, const char *peer, struct push_keep *);
+void	 push_keep_free(struct push_keep *);
 
 /* One reply line: "ERR|RESEND|CONFLICT id rel [detail]" or "DONE ...".
  * rel and detail are unescaped in place. -1 on anything else. */

@@ -25,6 +25,9 @@ struct walk {
 	size_t		 nexcl;
 	struct inode_ref *links;
 	size_t		 nlinks, caplinks;
+	/* partial scans: read directories one level, unless new */
+	const struct manifest *known;
+	struct manifest	 added;		/* rels already in sc */
 };
 
 void
@@ -98,8 +101,21 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int visit(struct walk *, int, const char *, const char *, int);
+
 static int
-visit(struct walk *w, int pfd, const char *name, const char *rel)
+known_dir(const struct walk *w, const char *rel)
+{
+	char key[8192];
+	const struct mrec *r;
+
+	scan_key(w->sc, rel, key, sizeof(key));
+	r = manifest_find(w->known, key);
+	return r && r->st.type == MT_DIR;
+}
+
+static int
+visit(struct walk *w, int pfd, const char *name, const char *rel, int descend)
 {
 	struct scan *sc = w->sc;
 	struct mstat st;
@@ -114,6 +130,12 @@ visit(struct walk *w, int pfd, const char *name, const char *rel)
 	}
 	if (st.type == 0)
 		return 0;	/* a socket */
+	if (w->known) {
+		if (manifest_find(&w->added, rel) != NULL)
+			return 0;	/* a dirty directory met again as a child */
+		if (manifest_put(&w->added, rel, &st, NULL, 0) == NULL)
+			return -1;
+	}
 	if ((e = add(sc, rel, &st)) == NULL)
 		return -1;
 	if (st.type == MT_LINK) {
@@ -131,7 +153,7 @@ visit(struct walk *w, int pfd, const char *name, const char *rel)
 			return -1;
 	} else if (st.type == MT_FILE && st.nlink > 1) {
 		pair_hardlink(w, e);
-	} else if (st.type == MT_DIR) {
+	} else if (st.type == MT_DIR && (descend || !known_dir(w, rel))) {
 		int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		char **names = NULL;
 		size_t nn = 0, cap = 0;
@@ -178,7 +200,7 @@ visit(struct walk *w, int pfd, const char *name, const char *rel)
 				    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(dummy.st_mode);
 
 				if (!mirror_excluded(w->excl, w->nexcl, crel, isdir))
-					rc = visit(w, dirfd(d), names[i], crel);
+					rc = visit(w, dirfd(d), names[i], crel, w->known == NULL);
 			}
 			free(names[i]);
 		}
@@ -189,13 +211,28 @@ visit(struct walk *w, int pfd, const char *name, const char *rel)
 	return 0;
 }
 
+static void
+set_base(const struct mroot *r, struct scan *sc)
+{
+	const char *slash;
+
+	if (r->contents) {
+		snprintf(sc->base, sizeof(sc->base), "%s", r->src);
+		snprintf(sc->top, sizeof(sc->top), ".");
+	} else {
+		slash = strrchr(r->src, '/');
+		snprintf(sc->base, sizeof(sc->base), "%.*s", slash == r->src ? 1 :
+		    (int)(slash - r->src), r->src);
+		snprintf(sc->top, sizeof(sc->top), "%s", slash + 1);
+	}
+}
+
 int
 scan_root(const struct mroot *r, char *const *excl, size_t nexcl, struct scan *sc,
     char *why, size_t whylen)
 {
-	struct walk w = { sc, excl, nexcl, NULL, 0, 0 };
+	struct walk w = { sc, excl, nexcl, NULL, 0, 0, NULL, { 0 } };
 	struct stat st;
-	const char *slash;
 	int dfd, rc;
 
 	memset(sc, 0, sizeof(*sc));
@@ -207,20 +244,12 @@ scan_root(const struct mroot *r, char *const *excl, size_t nexcl, struct scan *s
 		snprintf(why, whylen, "source %s/ is not a directory", r->src);
 		return -1;
 	}
-	if (r->contents) {
-		snprintf(sc->base, sizeof(sc->base), "%s", r->src);
-		snprintf(sc->top, sizeof(sc->top), ".");
-	} else {
-		slash = strrchr(r->src, '/');
-		snprintf(sc->base, sizeof(sc->base), "%.*s", slash == r->src ? 1 :
-		    (int)(slash - r->src), r->src);
-		snprintf(sc->top, sizeof(sc->top), "%s", slash + 1);
-	}
+	set_base(r, sc);
 	if ((dfd = open(sc->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(why, whylen, "%s: %s", sc->base, strerror(errno));
 		return -1;
 	}
-	rc = visit(&w, dfd, sc->top, sc->top);
+	rc = visit(&w, dfd, sc->top, sc->top, 1);
 	close(dfd);
 	free(w.links);
 	if (rc == -1) {
@@ -228,6 +257,109 @@ scan_root(const struct mroot *r, char *const *excl, size_t nexcl, struct scan *s
 		scan_free(sc);
 	}
 	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* rel or one of its directories is excluded */
+static int
+under_excluded(char *const *excl, size_t nexcl, const char *rel)
+{
+	char pre[8192];
+
+	if (strcmp(rel, ".") == 0)
+		return 0;
+	for (const char *p = rel;; p++) {
+		if (*p == '/' || *p == '\0') {
+			snprintf(pre, sizeof(pre), "%.*s", (int)(p - rel), rel);
+			if (mirror_excluded(excl, nexcl, pre, 1))
+				return 1;
+		}
+		if (*p == '\0')
+			return 0;
+	}
+}
+
+int
+scan_partial(const struct mroot *r, char *const *excl, size_t nexcl, char *const *dirty,
+    size_t ndirty, const struct manifest *known, struct scan *sc, char *why, size_t whylen)
+{
+	struct walk w = { sc, excl, nexcl, NULL, 0, 0, known, { 0 } };
+	char **mine = NULL, scope[8192];
+	size_t nmine = 0, slen;
+	int rc = 0;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->partial = 1;
+	set_base(r, sc);
+	scan_key(sc, sc->top, scope, sizeof(scope));
+	slen = strlen(scope);
+	if ((mine = calloc(ndirty + 1, sizeof(*mine))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < ndirty; i++)
+		if (strncmp(dirty[i], scope, slen) == 0 && (dirty[i][slen] == '\0' ||
+		    dirty[i][slen] == '/'))
+			mine[nmine++] = dirty[i];
+	if (nmine > 1)
+		qsort(mine, nmine, sizeof(*mine), cmp_str);	/* parents first */
+	for (size_t i = 0; i < nmine && rc == 0; i++) {
+		const char *rel = mine[i] + strlen(sc->base) + (strcmp(sc->base, "/") != 0);
+		char parent[8192], *slash;
+		int pfd;
+
+		if (*rel == '\0')
+			rel = ".";
+		if (under_excluded(excl, nexcl, rel))
+			continue;
+		if (manifest_put(&sc->dirty, mine[i], &(struct mstat){ 0 }, NULL, 0) == NULL)
+			goto nomem;
+		/* the directory itself, read from its parent, without following links */
+		snprintf(parent, sizeof(parent), "%s", mine[i]);
+		slash = strrchr(parent, '/');
+		if (strcmp(rel, ".") == 0)
+			;	/* the root: itself, as "." */
+		else if (slash == parent)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+			continue;	/* gone meanwhile: its parent is dirty too */
+		rc = visit(&w, pfd, strcmp(rel, ".") == 0 ? "." : strrchr(mine[i], '/') + 1, rel, 1);
+		close(pfd);
+	}
+	free(mine);
+	free(w.links);
+	manifest_free(&w.added);
+	if (rc == -1)
+		goto nomem_after;
+	return 0;
+nomem:
+	free(mine);
+	free(w.links);
+	manifest_free(&w.added);
+nomem_after:
+	snprintf(why, whylen, "out of memory scanning %s", r->src);
+	scan_free(sc);
+	return -1;
+}
+
+int
+scan_parent_dirty(const struct scan *sc, const char *key)
+{
+	char parent[8192], *slash;
+
+	snprintf(parent, sizeof(parent), "%s", key);
+	if ((slash = strrchr(parent, '/')) == NULL)
+		return 0;
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return manifest_find(&sc->dirty, parent) != NULL;
 }
 
 void
@@ -240,4 +372,5 @@ scan_free(struct scan *sc)
 	free(sc->v);
 	sc->v = NULL;
 	sc->n = sc->cap = 0;
+	manifest_free(&sc->dirty);
 }

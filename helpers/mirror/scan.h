@@ -21,11 +21,22 @@ struct scan {
 	struct sentry	*v;
 	size_t		 n, cap;
 	unsigned long	 errors;	/* unreadable entries, logged */
+	int		 partial;	/* only the directories in `dirty` were read */
+	struct manifest	 dirty;		/* their absolute paths */
 };
 
 /* 0, or -1 with why when the root itself is missing or unreadable. */
 int	 scan_root(const struct mroot *, char *const *excl, size_t nexcl, struct scan *,
 	    char *why, size_t whylen);
+/* Continuous mode: only the directories in dirty (absolute paths, as
+ * inotify named them) and what lies directly in them; a directory that
+ * `known` (the manifest) has never seen is read whole. Directories outside
+ * this root are ignored. */
+int	 scan_partial(const struct mroot *, char *const *excl, size_t nexcl,
+	    char *const *dirty, size_t ndirty, const struct manifest *known, struct scan *,
+	    char *why, size_t whylen);
+/* Whether the directory holding key (an absolute path) was read. */
+int	 scan_parent_dirty(const struct scan *, const char *key);
 void	 scan_free(struct scan *);
 /* base + "/" + rel */
 void	 scan_key(const struct scan *, const char *rel, char *out, size_t outlen);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -556,6 +558,11 @@ clone_base(int dirfd, const char *leaf, int out)
 
 	if (in == -1 || fstat(in, &st) == -1)
 		return in == -1 ? -1 : (close(in), -1);
+	/* shares the blocks where the file system can (btrfs, xfs) */
+	if (ioctl(out, FICLONE, in) == 0) {
+		close(in);
+		return 0;
+	}
 	for (left = st.st_size; left > 0;) {
 		ssize_t k = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
 
@@ -708,18 +715,14 @@ enter_dir(struct serve *s, int dirfd, const char *leaf, const struct mentry *e, 
 }
 
 static int
-do_entry(struct serve *s, struct frame_reader *fr, struct dec *d, int frame_type)
+land_entry(struct serve *s, struct frame_reader *fr, const struct mentry *ep, int frame_type)
 {
-	struct mentry e;
+	struct mentry e = *ep;
 	struct mstat l;
 	char leaf[NAME_MAX + 1], key[PATH_MAX];
 	int dirfd, have, base_ok = 0, werr = 0;
 	struct timespec dmt;
 
-	if (entry_decode(d, frame_type, &e) == -1 || s->rootfd < 0) {
-		log_err("malformed entry");
-		return -1;
-	}
 	key_of(s, e.rel, key, sizeof(key));
 	leave_dirs_until(s, key);
 	if (strcmp(e.rel, ".") == 0) {
@@ -768,6 +771,34 @@ do_entry(struct serve *s, struct frame_reader *fr, struct dec *d, int frame_type
 			rel_error(s, e.rel, "creating");
 		return 0;
 	}
+}
+
+/* The entry's attributes point into the frame buffer, which reading the
+ * file's data frames reuses: they get a copy of their own. */
+static int
+do_entry(struct serve *s, struct frame_reader *fr, struct dec *d, int frame_type)
+{
+	struct mentry *e = malloc(sizeof(*e));
+	void *xa = NULL;
+	int rc;
+
+	if (e == NULL || entry_decode(d, frame_type, e) == -1 || s->rootfd < 0) {
+		log_err("malformed entry");
+		free(e);
+		return -1;
+	}
+	if (e->xlen > 0) {
+		if ((xa = malloc(e->xlen)) == NULL) {
+			free(e);
+			return -1;
+		}
+		memcpy(xa, e->xattrs, e->xlen);
+		e->xattrs = xa;
+	}
+	rc = land_entry(s, fr, e, frame_type);
+	free(xa);
+	free(e);
+	return rc;
 }
 
 static int

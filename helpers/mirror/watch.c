@@ -18,6 +18,7 @@
 #include "watch.h"
 
 #define QUIET_MS	5	/* events closer than this form one batch */
+#define DIRTY_MAX	4096	/* more directories than this: a full rescan */
 #define BATCH_MAX_MS	100	/* but a stream of events still syncs this often */
 #define MASK	(IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 		 IN_ATTRIB | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF)
@@ -94,7 +95,7 @@ add_all(struct watch *w)
 			snprintf(dir, sizeof(dir), "%s", r->src);
 			if ((slash = strrchr(dir, '/')) != NULL)
 				slash[slash == dir] = '\0';
-			inotify_add_watch(w->fd, dir, MASK | IN_DONT_FOLLOW);
+			remember(w, inotify_add_watch(w->fd, dir, MASK | IN_DONT_FOLLOW), dir);
 		}
 	}
 }
@@ -127,13 +128,49 @@ watch_free(struct watch *w)
 	free(w);
 }
 
+void
+dirty_reset(struct dirty *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i]);
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+	d->full = 0;
+}
+
+static void
+mark(struct dirty *d, const char *path, int parent)
+{
+	char p[PATH_MAX], *slash;
+	char **nv;
+
+	if (d->full)
+		return;
+	snprintf(p, sizeof(p), "%s", path);
+	if (parent && (slash = strrchr(p, '/')) != NULL)
+		slash[slash == p] = '\0';
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->v[i], p) == 0)
+			return;
+	if (d->n == DIRTY_MAX || (nv = realloc(d->v, (d->n + 1) * sizeof(*nv))) == NULL) {
+		d->full = 1;
+		return;
+	}
+	d->v = nv;
+	if ((d->v[d->n] = strdup(p)) == NULL)
+		d->full = 1;
+	else
+		d->n++;
+}
+
 /* Reads what is queued; new directories get watches at once so that what
  * is written into them is not missed. Returns the number of events. */
 static int
-drain(struct watch *w)
+drain(struct watch *w, struct dirty *dt)
 {
 	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int count = 0;
+	int count = 0, renamed = 0;
 	ssize_t n;
 
 	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
@@ -144,7 +181,21 @@ drain(struct watch *w)
 			if (ev->mask & IN_Q_OVERFLOW) {
 				log_warn("inotify queue overflow: full rescan");
 				add_all(w);
-			} else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && (ev->mask & IN_ISDIR) &&
+				dt->full = 1;
+			} else if (ev->wd < 0 || (size_t)ev->wd >= w->npath || w->path[ev->wd] == NULL) {
+				if (!(ev->mask & IN_IGNORED))
+					dt->full = 1;
+			} else {
+				/* a name in the directory changed, or the directory itself */
+				mark(dt, w->path[ev->wd], ev->len == 0);
+				if (ev->len == 0)
+					mark(dt, w->path[ev->wd], 0);
+			}
+			if ((ev->mask & (IN_MOVED_FROM | IN_MOVED_TO)) && (ev->mask & IN_ISDIR)) {
+				/* a directory moved: the paths of its watches are stale */
+				dt->full = 1;
+				renamed = 1;
+			} else if ((ev->mask & IN_CREATE) && (ev->mask & IN_ISDIR) &&
 			    ev->len > 0 && (size_t)ev->wd < w->npath && w->path[ev->wd]) {
 				char sub[PATH_MAX];
 
@@ -154,21 +205,27 @@ drain(struct watch *w)
 			p += sizeof(*ev) + ev->len;
 		}
 	}
+	if (renamed)
+		add_all(w);	/* a watched inode keeps its descriptor: the map is renewed */
 	return count;
 }
 
 void
-watch_wait(struct watch *w, volatile sig_atomic_t *stop, volatile sig_atomic_t *now)
+watch_wait(struct watch *w, volatile sig_atomic_t *stop, volatile sig_atomic_t *now,
+    struct dirty *d)
 {
 	struct pollfd pfd = { w->fd, POLLIN, 0 };
 	long first = 0;
 
+	dirty_reset(d);
 	for (;;) {
 		int timeout = first ? QUIET_MS : 1000;
 
-		if (*stop || *now)
+		if (*stop || *now) {
+			d->full = 1;
 			return;
-		if (poll(&pfd, 1, timeout) > 0 && drain(w) > 0) {
+		}
+		if (poll(&pfd, 1, timeout) > 0 && drain(w, d) > 0) {
 			if (first == 0)
 				first = clock_ms();
 			if (clock_ms() - first < BATCH_MAX_MS)

@@ -11,8 +11,18 @@ struct watch;
 
 struct watch *watch_new(const struct mirror_conf *);
 void	 watch_free(struct watch *);
+/* The directories events named since the last wait (absolute paths), or
+ * full = 1 when they cannot be told (queue overflow, too many). */
+struct dirty {
+	char	**v;
+	size_t	  n;
+	int	  full;
+};
+void	 dirty_reset(struct dirty *);
+
 /* Returns when something changed (after a short quiet period), or when
- * *stop or *now became set. */
-void	 watch_wait(struct watch *, volatile sig_atomic_t *stop, volatile sig_atomic_t *now);
+ * *stop or *now became set (then d->full is set). */
+void	 watch_wait(struct watch *, volatile sig_atomic_t *stop, volatile sig_atomic_t *now,
+	    struct dirty *d);
 
 #endif

@@ -237,10 +237,39 @@ grep -qiE "auth|refused|denied" "$LAB_DIR/ck.log" || fail "client key failure no
 sync_a || fail "sync after the key tests failed"
 log "wrong host key and wrong client key refused, nothing moved"
 
+# --- continuous mode (interval = 0): inotify names the directories that
+# changed; only they are read, and what changed reaches the peer
+CL=$(conf a "interval = 0")
+on a "$B/mirror-sync" -c "$CL" --daemon >"$LAB_DIR/live.log" 2>&1 &
+wait_for 5 "the daemon's pid file" test -s "$LAB_DIR/a/state/mirror-sync.pid"
+live=$(cat "$LAB_DIR/a/state/mirror-sync.pid")
+lab_on_exit kill "$live"
+trees_equal() {	# excluded names aside
+	diff <(sig "$LAB_DIR/a/data/www" | grep -v '\.swp|') <(sig "$LAB_DIR/b/data/www") >/dev/null
+}
+wait_for 20 "the daemon's first sync" trees_equal
+t0=$(date +%s%N)
+printf 'live\n' >"$A/www/live-new"
+wait_for 10 "a new file, live" test -f "$LAB_DIR/b/data/www/live-new"
+log "continuous: a new file reached the peer in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+mkdir -p "$A/www/newdir/sub" && printf 'x\n' >"$A/www/newdir/sub/f" && printf 'y\n' >"$A/www/newdir/g.swp"
+printf 'edited\n' >>"$A/www/deep/moved/est/five-k"
+rm "$A/www/zero2" 2>/dev/null; rm -f "$A/www/index.html"
+mv "$A/www/deep" "$A/www/deeper"
+chmod 751 "$A/www/empty"
+wait_for 20 "live changes on the peer" trees_equal
+[ -e "$LAB_DIR/b/data/www/newdir/g.swp" ] && fail "continuous mode copied an excluded file"
+rm "$A/www/newdir/g.swp"
+kill "$live"
+wait_for 20 "the daemon's final sync" sh -c "! kill -0 $live 2>/dev/null"
+grep -q "stopping: final sync" "$LAB_DIR/live.log" || fail "continuous: no final sync"
+grep -qE "sync (failed|partial|refused)|: (error|warning):" "$LAB_DIR/live.log" && fail "continuous: $(grep -E "sync|error|warning" "$LAB_DIR/live.log" | tail -5)"
+log "continuous: new tree, edit, delete, directory rename, chmod: identical"
+
 # --- the stale node: a wrote after its last sync, crashed; b took over,
 # wrote too, and now pushes to a. Nothing a wrote may be lost.
 printf 'written on a after the last sync\n' >"$A/www/only-on-a"
-printf 'a changed this too\n' >"$A/www/deep/moved/est/five-k"
+printf 'a changed this too\n' >"$A/www/deeper/moved/est/five-k"
 printf 'b took over\n' >"$LAB_DIR/b/data/www/only-on-b"
 printf 'b version\n' >"$LAB_DIR/b/data/www/zero2"
 sync_b >"$LAB_DIR/stale.log" 2>&1 || { cat "$LAB_DIR/stale.log" >&2; fail "b's push to the stale a failed"; }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../../helpers/mirror/entry.h"
@@ -276,7 +277,7 @@ push_once(struct mirror_conf *c, const char *rstate, struct push_stats *ps)
 	close(out[1]);
 	pp.to = in[1];
 	pp.from = out[0];
-	r = mirror_push(c, "b", &sc, &l, 0, stdout, ps);
+	r = mirror_push(c, "b", &sc, &l, 0, stdout, ps, NULL);
 	close(in[1]);
 	close(out[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -346,6 +347,8 @@ START_TEST(stream_end_to_end)
 	ck_assert_int_eq(symlink("/etc/passwd", q), 0);
 	snprintf(q, sizeof(q), "%s/src/fifo", tmp);
 	ck_assert_int_eq(mkfifo(q, 0640), 0);
+	snprintf(p, sizeof(p), "%s/src/plain", tmp);
+	ck_assert_int_eq(setxattr(p, "user.origin", "node a", 6, 0), 0);
 	snprintf(p, sizeof(p), "%s/src/big", tmp);
 	{
 		FILE *f = fopen(p, "w");
@@ -363,9 +366,17 @@ START_TEST(stream_end_to_end)
 	c.conflict_dir = none;
 	c.delete = 1;
 	c.max_delete = 100;
+	c.xattrs = 1;
 	ck_assert_int_eq(push_once(&c, rstate, &ps), PUSH_OK);
 	ck_assert(same("plain") && same("sub/new\nline") && same("link") && same("fifo") &&
 	    same("big") && same("sub/hard"));
+	{
+		char v[16] = "";
+
+		snprintf(p, sizeof(p), "%s/dst/plain", tmp);
+		ck_assert_int_eq(getxattr(p, "user.origin", v, sizeof(v)), 6);
+		ck_assert_int_eq(memcmp(v, "node a", 6), 0);
+	}
 	snprintf(p, sizeof(p), "%s/dst/sub/x.swp", tmp);
 	ck_assert_int_eq(access(p, F_OK), -1);
 	/* unchanged: nothing moves */
@@ -384,7 +395,7 @@ START_TEST(stream_end_to_end)
 	put("plain", "plain, longer now\n");
 	ck_assert_int_eq(push_once(&c, rstate, &ps), PUSH_OK);
 	ck_assert(same("big") && same("plain") && same("sub/hard"));
-	ck_assert_uint_le(ps.bytes, 2 * BLOCK_SIZE + 64);
+	ck_assert_uint_le(ps.bytes, 2 * MBLOCK_SIZE + 64);
 	ck_assert_uint_eq(ps.deleted, 1);
 	snprintf(p, sizeof(p), "%s/dst/link", tmp);
 	ck_assert_int_eq(access(p, F_OK), -1);
