@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "understudy/clock.h"
 #include "understudy/log.h"
 #include "entry.h"
 #include "frame.h"
@@ -28,6 +29,7 @@
 #define PENDING_BYTES	(256u << 20)
 #define PENDING_DIRS	64		/* directories they are in */
 #define TMP_PREFIX	".~mirror."
+#define RECV_SAVE_MS	5000
 
 struct pending {
 	int		 dir;		/* index in serve.pdir */
@@ -78,6 +80,9 @@ struct serve {
 	unsigned	 tmpseq;
 	int		 journal;	/* temporaries in flight, for a later sweep */
 	int		 renamed;	/* renames since the last syncfs */
+	int		 recv_dirty;	/* recv changed since it was written */
+	unsigned long	 batches;
+	long		 saved_ms;
 	unsigned long	 ok, conflicts, errors;
 	struct buf	 report;
 };
@@ -986,14 +991,29 @@ hello_again(struct serve *s, struct dec *d)
 }
 
 static int
+save_recv(struct serve *s, char *why, size_t whylen)
+{
+	if (manifest_save(s->recv_file, &s->recv, why, whylen) == -1)
+		return -1;
+	s->recv_dirty = 0;
+	s->saved_ms = clock_ms();
+	return 0;
+}
+
+static int
 do_end(struct serve *s)
 {
 	char why[512];
 	int rc = 0;
 
 	close_root(s);
-	if (s->recv_file[0] && (s->ok || s->conflicts || s->errors) &&
-	    manifest_save(s->recv_file, &s->recv, why, sizeof(why)) == -1) {
+	if (s->ok || s->conflicts || s->errors)
+		s->recv_dirty = 1;
+	/* A stream that stays open (a daemon's) writes its manifest at most
+	 * every RECV_SAVE_MS and when it ends: one that is stale after a crash
+	 * only makes later updates keep needless copies as conflicts. */
+	if (s->recv_file[0] && s->recv_dirty && (s->batches++ == 0 ||
+	    clock_ms() - s->saved_ms >= RECV_SAVE_MS) && save_recv(s, why, sizeof(why)) == -1) {
 		log_err("%s", why);
 		buf_printf(&s->report, "ERR 0 . %s\n", "saving the manifest failed");
 		s->errors++;
@@ -1053,6 +1073,14 @@ mirror_serve(const struct serve_opts *o, int in, int out)
 	else if (got == -1)
 		log_err("protocol error: truncated or oversized frame, or stream broken");
 	close_root(s);
+	if (s->recv_file[0] && s->recv_dirty) {
+		char why[512];
+
+		if (save_recv(s, why, sizeof(why)) == -1) {
+			log_err("%s", why);
+			rc = -1;
+		}
+	}
 	if (s->journal >= 0)
 		close(s->journal);
 	manifest_free(&s->recv);
