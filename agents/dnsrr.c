@@ -289,13 +289,13 @@ static enum ocf_exitcode
 state_write(struct ocf_rsc *r)
 {
 	struct dnsrr *d = D(r);
-	char tmp[4200], line[64];
-	int fd, n;
+	struct buf line = BUF_INIT;
+	int rc;
 
-	n = snprintf(line, sizeof(line), "%d %d %d\n", d->withdrawn, d->ok_streak, d->fail_streak);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1 ||
-	    write(fd, line, (size_t)n) != n || close(fd) == -1 || rename(tmp, d->state) == -1)
+	buf_printf(&line, "%d %d %d\n", d->withdrawn, d->ok_streak, d->fail_streak);
+	rc = buf_write_file(&line, d->state, 0644);
+	buf_free(&line);
+	if (rc == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s: %s", d->state, strerror(errno));
 	return OCF_SUCCESS;
 }

@@ -190,8 +190,8 @@ write_conf(struct ocf_rsc *r, char *why, size_t whylen)
 {
 	struct mir *m = M(r);
 	struct buf b = BUF_INIT;
-	char tmp[4300], prog[4200], conf[4200];
-	int fd, rc = -1;
+	char prog[4200], conf[4200];
+	int rc = -1;
 
 	buf_puts(&b, "# Written by ocf:understudy:mirror on every start; edits are lost.\n");
 	put_setting(&b, "self", m->self);
@@ -209,20 +209,10 @@ write_conf(struct ocf_rsc *r, char *why, size_t whylen)
 	snprintf(prog, sizeof(prog), "%s/mirror-serve", ocf_str(r, P_HELPERS));
 	put_setting(&b, "remote_program", prog);
 	conf_path(r, conf, sizeof(conf));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", conf);
-	if (mirror_mkdirs(ocf_str(r, P_STATE_DIR)) == -1 ||
-	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
-		snprintf(why, whylen, "%s: %s", ocf_str(r, P_STATE_DIR), strerror(errno));
-		goto out;
-	}
-	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) == -1 || close(fd) == -1 ||
-	    rename(tmp, conf) == -1) {
+	if (mirror_mkdirs(ocf_str(r, P_STATE_DIR)) == -1 || buf_write_file(&b, conf, 0600) == -1)
 		snprintf(why, whylen, "%.900s: %s", conf, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
+	else
+		rc = 0;
 	buf_free(&b);
 	return rc;
 }

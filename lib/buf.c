@@ -146,6 +146,44 @@ buf_read_file(struct buf *b, const char *path, size_t max)
 	return 0;
 }
 
+int
+buf_write_file(const struct buf *b, const char *path, unsigned mode)
+{
+	char tmp[4200];
+	size_t off = 0;
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode)) == -1)
+		return -1;
+	while (off < b->len) {
+		ssize_t k = write(fd, b->data + off, b->len - off);
+
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			err = k == 0 ? EIO : errno;
+			break;
+		}
+		off += (size_t)k;
+	}
+	if (!err && fsync(fd) == -1)
+		err = errno;
+	if (close(fd) == -1 && !err)
+		err = errno;
+	if (!err && rename(tmp, path) == -1)
+		err = errno;
+	if (err) {
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 const char *
 buf_str(const struct buf *b)
 {

@@ -276,9 +276,8 @@ int
 manifest_save(const char *file, const struct manifest *m, char *why, size_t whylen)
 {
 	struct buf b = BUF_INIT;
-	char tmp[4200];
 	uint64_t count = 0;
-	int fd, rc = -1;
+	int rc = -1;
 
 	buf_puts(&b, MAGIC);
 	for (size_t i = 0; i < m->n; i++) {
@@ -301,25 +300,8 @@ manifest_save(const char *file, const struct manifest *m, char *why, size_t whyl
 	}
 	buf_puts(&b, "END");
 	put_u64(&b, count);
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", file, (int)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
-		snprintf(why, whylen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	for (size_t off = 0; off < b.len;) {
-		ssize_t k = write(fd, b.data + off, b.len - off);
-
-		if (k <= 0) {
-			snprintf(why, whylen, "writing %s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		off += (size_t)k;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, file) == -1) {
+	if (buf_write_file(&b, file, 0600) == -1) {
 		snprintf(why, whylen, "saving %s: %s", file, strerror(errno));
-		unlink(tmp);
 		goto out;
 	}
 	rc = 0;

@@ -17,9 +17,9 @@
 int
 status_save(const char *state_dir, const struct mirror_status *s, char *why, size_t whylen)
 {
-	char path[4200], tmp[4300];
+	char path[4200];
 	struct buf b = BUF_INIT;
-	int fd, rc = -1;
+	int rc = -1;
 
 	buf_printf(&b, "last_run = %lld\nlast_success = %lld\nresult = %s\nduration_ms = %ld\n"
 	    "files = %lu\nbytes = %llu\ndeleted = %lu\nconflicts = %lu\nerrors = %lu\n"
@@ -30,15 +30,10 @@ status_save(const char *state_dir, const struct mirror_status *s, char *why, siz
 		buf_printf(&b, "%c", *m == '\n' || *m == '"' ? '\'' : *m);
 	buf_puts(&b, "\"\n");
 	snprintf(path, sizeof(path), "%s/status", state_dir);
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1 ||
-	    write(fd, b.data, b.len) != (ssize_t)b.len || close(fd) == -1 ||
-	    rename(tmp, path) == -1) {
+	if (buf_write_file(&b, path, 0644) == -1)
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-	} else {
+	else
 		rc = 0;
-	}
 	buf_free(&b);
 	return rc;
 }

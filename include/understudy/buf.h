@@ -29,6 +29,10 @@ int	 buf_vprintf(struct buf *, const char *, va_list)
 int	 buf_xml_escape(struct buf *, const char *s);
 /* Appends the whole file at path; -1 with errno set (EFBIG past max bytes). */
 int	 buf_read_file(struct buf *, const char *path, size_t max);
+/* Replaces path with the buffer's bytes: a temporary beside it (created
+ * with mode), written, fsynced, renamed over path. -1 with errno set, and
+ * no temporary left behind. */
+int	 buf_write_file(const struct buf *, const char *path, unsigned mode);
 const char *buf_str(const struct buf *);
 char	*buf_steal(struct buf *);
 

@@ -1,6 +1,10 @@
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "understudy/buf.h"
 #include "check_main.h"
@@ -81,6 +85,32 @@ START_TEST(reserve_overflow_refused)
 }
 END_TEST
 
+START_TEST(write_file_replaces_atomically)
+{
+	char dir[] = "/tmp/test-buf-XXXXXX", path[64], tmp[96];
+	struct buf b = BUF_INIT, back = BUF_INIT;
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	buf_puts(&b, "first");
+	ck_assert_int_eq(buf_write_file(&b, path, 0640), 0);
+	buf_reset(&b);
+	buf_puts(&b, "second");
+	ck_assert_int_eq(buf_write_file(&b, path, 0640), 0);
+	ck_assert_int_eq(buf_read_file(&back, path, 100), 0);
+	ck_assert_str_eq(buf_str(&back), "second");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0640);
+	snprintf(tmp, sizeof(tmp), "%s/none/f", dir);
+	ck_assert_int_eq(buf_write_file(&b, tmp, 0600), -1);	/* no such directory */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);		/* no temporary left */
+	buf_free(&b);
+	buf_free(&back);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -93,6 +123,7 @@ suite(void)
 	tcase_add_test(tc, xml_escape);
 	tcase_add_test(tc, steal_leaves_empty);
 	tcase_add_test(tc, reserve_overflow_refused);
+	tcase_add_test(tc, write_file_replaces_atomically);
 	suite_add_tcase(s, tc);
 	return s;
 }
