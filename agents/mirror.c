@@ -53,7 +53,9 @@ static const struct ocf_param params[] = {
 	  "node running the resource pushes to all the others." },
 	{ "interval", OCF_INTEGER, 0, "600", 0, 604800, NULL,
 	  "Sync interval (s)", "Seconds between syncs; 0 follows changes as they happen "
-	  "(inotify), with a full rescan when the event queue overflows." },
+	  "(inotify), with a full rescan when the event queue overflows. A sync that takes "
+	  "longer is logged and counted in the node attribute mirror-overruns; the next one "
+	  "starts when it ends." },
 	{ "delete", OCF_BOOLEAN, 0, "true", 0, 0, NULL,
 	  "Delete", "Remove from the peers what is gone here (rsync --delete), within the "
 	  "guards of max_delete and the source checks." },
@@ -327,6 +329,8 @@ publish(struct ocf_rsc *r, const struct mirror_status *st)
 	ocf_attr_set("mirror-lag", v);
 	if (strcmp(st->result, "ok") != 0)
 		log_warn("last sync %s: %s", st->result, st->message[0] ? st->message : "see the log");
+	snprintf(v, sizeof(v), "%lu", st->overruns);
+	ocf_attr_set("mirror-overruns", v);
 	if (st->overruns)
 		log_warn("%lu sync(s) took longer than interval=%ld s", st->overruns,
 		    ocf_int(r, P_INTERVAL));

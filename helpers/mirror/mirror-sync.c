@@ -28,6 +28,7 @@
 #include "understudy/lock.h"
 #include "understudy/log.h"
 #include "understudy/ssh.h"
+#include "fsid.h"
 #include "mconf.h"
 #include "push.h"
 #include "scan.h"
@@ -211,6 +212,16 @@ sync_all(struct syncer *y, const struct dirty *dirty)
 	if (scans == NULL)
 		return EX_FAILED;
 	y->status.message[0] = '\0';
+	if (y->c.delete && !(y->flags & PUSH_FORCE) && fsid_check(&y->c, why, sizeof(why)) == -1) {
+		log_err("%s", why);
+		snprintf(y->status.message, sizeof(y->status.message), "%s", why);
+		free(scans);
+		y->status.result = "refused";
+		y->status.last_run = time(NULL);
+		if (status_save(y->c.state_dir, &y->status, why, sizeof(why)) == -1)
+			log_warn("%s", why);
+		return EX_REFUSED;
+	}
 	for (size_t i = 0; i < y->c.nroots; i++) {
 		const struct mroot *r = &y->c.roots[i];
 
@@ -246,8 +257,11 @@ sync_all(struct syncer *y, const struct dirty *dirty)
 	y->status.duration_ms = clock_ms() - t0;
 	y->status.result = worst == PUSH_OK ? "ok" : worst == PUSH_PARTIAL ? "partial" :
 	    worst == PUSH_REFUSED ? "refused" : "failed";
-	if (worst == PUSH_OK)
+	if (worst == PUSH_OK) {
 		y->status.last_success = y->status.last_run;
+		if (!(y->flags & PUSH_DRY_RUN))
+			fsid_record(&y->c);
+	}
 	if (!(y->flags & PUSH_DRY_RUN) && status_save(y->c.state_dir, &y->status, why, sizeof(why)) == -1)
 		log_warn("%s", why);
 	log_info("sync %s in %ld ms: %lu entries, %llu bytes, %lu deleted, %lu conflicts, "

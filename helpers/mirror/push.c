@@ -254,9 +254,9 @@ plan_root(struct push *p, unsigned i, size_t *ndel)
 				if (strncmp(r->path, prefix, plen) != 0 || (r->path[plen] != '/' &&
 				    r->path[plen] != '\0' && strcmp(prefix, "/") != 0))
 					continue;
+				if (r->path[strlen(sc->base)] == '\0')
+					continue;	/* the root itself */
 				rel = r->path + strlen(sc->base) + (strcmp(sc->base, "/") != 0);
-				if (*rel == '\0')
-					continue;
 			}
 			if (mirror_excluded(p->c->excludes, p->c->nexcludes, rel, r->st.type == MT_DIR))
 				continue;

@@ -307,12 +307,12 @@ scan_partial(const struct mroot *r, char *const *excl, size_t nexcl, char *const
 	if (nmine > 1)
 		qsort(mine, nmine, sizeof(*mine), cmp_str);	/* parents first */
 	for (size_t i = 0; i < nmine && rc == 0; i++) {
-		const char *rel = mine[i] + strlen(sc->base) + (strcmp(sc->base, "/") != 0);
+		size_t blen = strlen(sc->base);
+		const char *rel = mine[i][blen] == '\0' ? "." :
+		    mine[i] + blen + (strcmp(sc->base, "/") != 0);
 		char parent[8192], *slash;
 		int pfd;
 
-		if (*rel == '\0')
-			rel = ".";
 		if (under_excluded(excl, nexcl, rel))
 			continue;
 		if (manifest_put(&sc->dirty, mine[i], &(struct mstat){ 0 }, NULL, 0) == NULL)

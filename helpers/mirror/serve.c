@@ -377,7 +377,9 @@ flush_pending(struct serve *s)
 			manifest_put(&s->recv, p->key, &st, NULL, 0);
 			s->ok++;
 		} else {
-			const char *rel = p->key + strlen(s->root) + (strcmp(s->root, "/") != 0);
+			size_t rl = strlen(s->root);
+			const char *rel = strncmp(p->key, s->root, rl) == 0 && p->key[rl] ?
+			    p->key + rl + (strcmp(s->root, "/") != 0) : p->key;
 
 			rel_error(s, rel, "landing");
 			unlinkat(dfd, p->tmp, 0);

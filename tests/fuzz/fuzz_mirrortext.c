@@ -1,6 +1,6 @@
 /* libFuzzer target: mirror's text parsers. The first byte picks one: the
  * paths parameter, a pattern list and an exclude check, a listing line, a
- * report line, a manifest file (parsed, saved, parsed again: the same
+ * report line, a filesystems line, a manifest file (parsed, saved, parsed again: the same
  * records). */
 #include "config.h"
 
@@ -12,6 +12,7 @@
 
 #include "../../helpers/mirror/entry.h"
 #include "../../helpers/mirror/frame.h"
+#include "../../helpers/mirror/fsid.h"
 #include "../../helpers/mirror/manifest.h"
 #include "../../helpers/mirror/mconf.h"
 #include "../../helpers/mirror/push.h"
@@ -95,6 +96,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *rel;
 
 		if (listing_parse(s, &m, &rel) == 0 && !rel_path_safe(rel))
+			abort();
+		break;
+	}
+	case 'F': {
+		struct fsid f;
+		char *path;
+
+		if (fsid_parse_line(s, &f, &path) == 0 && path[0] != '/')
 			abort();
 		break;
 	}

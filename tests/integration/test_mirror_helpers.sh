@@ -188,9 +188,25 @@ sync_a >"$LAB_DIR/guard3.log" 2>&1; rc=$?
 [ $rc -eq 3 ] && grep -q "is missing" "$LAB_DIR/guard3.log" || fail "missing source root: exit $rc, $(cat "$LAB_DIR/guard3.log")"
 mv "$A/www.away" "$A/www"
 [ -e "$LAB_DIR/b/data/www/index.html" ] || fail "a guard let the peer's copy go"
+# a source whose disk is not mounted: another file system shows through
+on a sh -c 'mount -t tmpfs none "$1/data/www" && echo stray >"$1/data/www/stray" && exec "$2" -c "$3"' \
+	fs "$W" "$B/mirror-sync" "$CA" >"$LAB_DIR/guard4.log" 2>&1; rc=$?
+[ $rc -eq 3 ] && grep -q "another file system" "$LAB_DIR/guard4.log" ||
+	fail "source on another file system: exit $rc, $(cat "$LAB_DIR/guard4.log")"
 sync_a || fail "sync after the guards failed"
 same_trees "after the guards"
-log "delete guards: >max_delete, empty root, missing root refused (exit 3), --force passes"
+log "delete guards: >max_delete, empty root, missing root, another file system refused (exit 3), --force passes"
+
+# delete off: what is gone here stays on the peer
+CND=$(conf a "delete = no")
+printf 'keep\n' >"$A/www/kept-on-peer"
+sync_a || fail "sync before delete=no"
+rm "$A/www/kept-on-peer"
+on a "$B/mirror-sync" -c "$CND" >/dev/null 2>&1 || fail "sync with delete=no"
+[ -f "$LAB_DIR/b/data/www/kept-on-peer" ] || fail "delete=no deleted on the peer"
+sync_a || fail "sync with delete back on"
+[ -e "$LAB_DIR/b/data/www/kept-on-peer" ] && fail "delete=yes left the file"
+log "delete=no keeps what is gone here on the peer; delete=yes removes it"
 
 # --- a big file changes in 1 MiB: only changed blocks move
 head -c $((64 << 20)) /dev/urandom >"$A/www/big.img"

@@ -416,6 +416,59 @@ START_TEST(stream_end_to_end)
 }
 END_TEST
 
+/* A stream that plants a symlink to a directory outside the root and then
+ * writes "through" it: the walk never follows it. */
+START_TEST(no_write_through_symlinks)
+{
+	struct buf b = BUF_INIT;
+	struct serve_opts o = { tmp, NULL, tmp };
+	struct mentry e;
+	char root[128], outside[128], victim[160];
+	size_t f;
+	int in[2], out = open("/dev/null", O_WRONLY);
+
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	snprintf(outside, sizeof(outside), "%s/outside", tmp);
+	snprintf(victim, sizeof(victim), "%s/evil", outside);
+	ck_assert_int_eq(mkdir(outside, 0700), 0);
+	f = frame_begin(&b, F_HELLO);
+	put_u32(&b, MIRROR_PROTO);
+	put_bytes(&b, "x", 1);
+	put_u32(&b, 0);
+	frame_end(&b, f);
+	f = frame_begin(&b, F_ROOT);
+	put_u32(&b, 0);
+	put_bytes(&b, root, strlen(root));
+	frame_end(&b, f);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.rel, sizeof(e.rel), "l");
+	e.st.type = MT_LINK;
+	snprintf(e.target, sizeof(e.target), "%s", outside);
+	entry_encode(&b, F_ENTRY, &e);
+	snprintf(e.rel, sizeof(e.rel), "l/evil");
+	e.st.type = MT_FILE;
+	e.st.mode = 0644;
+	e.st.size = 4;
+	e.target[0] = '\0';
+	entry_encode(&b, F_ENTRY, &e);
+	f = frame_begin(&b, F_DATA);
+	buf_append(&b, "evil", 4);
+	frame_end(&b, f);
+	f = frame_begin(&b, F_EOF);
+	frame_end(&b, f);
+	f = frame_begin(&b, F_END);
+	frame_end(&b, f);
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(write(in[1], b.data, b.len), (ssize_t)b.len);
+	close(in[1]);
+	mirror_serve(&o, in[0], out);
+	close(in[0]);
+	close(out);
+	ck_assert_int_eq(access(victim, F_OK), -1);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(hostile_root)
 {
 	/* a stream naming a destination outside --only is cut off */
@@ -458,6 +511,7 @@ suite(void)
 	tcase_add_test(t, manifests);
 	tcase_add_test(t, stream_end_to_end);
 	tcase_add_test(t, hostile_root);
+	tcase_add_test(t, no_write_through_symlinks);
 	suite_add_tcase(s, t);
 	return s;
 }
