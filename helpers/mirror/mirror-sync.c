@@ -47,7 +47,12 @@ struct peer {
 	struct ssh_stream	*st;
 	int			 verify;	/* compare with its listing next time */
 	struct push_keep	 keep;		/* daemon: its manifest, in memory */
+	long			 retry_at;	/* daemon: not before (clock_ms) */
 };
+
+/* A daemon whose peer is down tries it again after this, not on every
+ * batch of changes (a dead host costs a connect timeout each time). */
+#define RETRY_MS	10000
 
 struct syncer {
 	struct mirror_conf	 c;
@@ -162,12 +167,19 @@ sync_peer(struct syncer *y, struct peer *pe, struct scan *scans, struct push_sta
 	enum push_result r;
 	unsigned flags = y->flags;
 
+	memset(ps, 0, sizeof(*ps));
+	if (y->keep_streams && clock_ms() < pe->retry_at) {
+		snprintf(ps->msg, sizeof(ps->msg), "out of reach; next try in %ld s",
+		    (pe->retry_at - clock_ms()) / 1000 + 1);
+		return PUSH_FAILED;
+	}
 	if (pe->verify || verify_marked(y, pe))
 		flags |= PUSH_VERIFY;
 	if (open_stream(y, pe, ps->msg, sizeof(ps->msg)) == -1) {
 		log_err("%s: %s", pe->node->name, ps->msg);
 		if (!(flags & PUSH_DRY_RUN))
 			verify_mark(y, pe, 1);
+		pe->retry_at = clock_ms() + RETRY_MS;
 		return PUSH_FAILED;
 	}
 	r = mirror_push(&y->c, pe->node->name, scans, &l, flags, stdout, ps,
@@ -175,6 +187,7 @@ sync_peer(struct syncer *y, struct peer *pe, struct scan *scans, struct push_sta
 	if (!(flags & PUSH_DRY_RUN) && (r == PUSH_FAILED) != pe->verify)
 		verify_mark(y, pe, r == PUSH_FAILED);
 	if (r == PUSH_FAILED) {
+		pe->retry_at = clock_ms() + RETRY_MS;
 		if (!ps->msg[0] || strcmp(ps->msg, "link failed") == 0)
 			snprintf(ps->msg, sizeof(ps->msg), "%s", ssh_error(pe->ssh));
 		log_err("%s: %s", pe->node->name, ps->msg);
@@ -193,9 +206,16 @@ can_partial(const struct syncer *y, const struct dirty *d, const struct mroot *r
 {
 	struct stat st;
 
-	if (d == NULL || d->full || y->npeers != 1 || !y->peers[0].keep.ready ||
-	    !y->peers[0].keep.m.loaded || y->peers[0].verify)
+	if (d == NULL || d->full || y->npeers == 0)
 		return 0;
+	for (size_t i = 0; i < y->npeers; i++) {
+		const struct peer *pe = &y->peers[i];
+
+		if (clock_ms() < pe->retry_at)
+			continue;	/* skipped this time; verified when it is back */
+		if (!pe->keep.ready || !pe->keep.m.loaded || pe->verify)
+			return 0;
+	}
 	return lstat(r->src, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -205,17 +225,23 @@ static int
 sync_all(struct syncer *y, const struct dirty *dirty)
 {
 	struct scan *scans = calloc(y->c.nroots, sizeof(*scans));
+	const struct manifest **known = NULL;
 	long t0 = clock_ms();
 	int worst = PUSH_OK, rc;
 	char why[1024];
 
-	if (scans == NULL)
+	if (scans == NULL || (known = calloc(y->npeers + 1, sizeof(*known))) == NULL) {
+		free(scans);
 		return EX_FAILED;
+	}
+	for (size_t i = 0; i < y->npeers; i++)
+		known[i] = &y->peers[i].keep.m;
 	y->status.message[0] = '\0';
 	if (y->c.delete && !(y->flags & PUSH_FORCE) && fsid_check(&y->c, why, sizeof(why)) == -1) {
 		log_err("%s", why);
 		snprintf(y->status.message, sizeof(y->status.message), "%s", why);
 		free(scans);
+		free(known);
 		y->status.result = "refused";
 		y->status.last_run = time(NULL);
 		if (status_save(y->c.state_dir, &y->status, why, sizeof(why)) == -1)
@@ -227,7 +253,7 @@ sync_all(struct syncer *y, const struct dirty *dirty)
 
 		if (can_partial(y, dirty, r))
 			rc = scan_partial(r, y->c.excludes, y->c.nexcludes, dirty->v, dirty->n,
-			    &y->peers[0].keep.m, &scans[i], why, sizeof(why));
+			    known, y->npeers, &scans[i], why, sizeof(why));
 		else
 			rc = scan_root(r, y->c.excludes, y->c.nexcludes, &scans[i], why, sizeof(why));
 		if (rc == -1)
@@ -253,6 +279,7 @@ sync_all(struct syncer *y, const struct dirty *dirty)
 	for (size_t i = 0; i < y->c.nroots; i++)
 		scan_free(&scans[i]);
 	free(scans);
+	free(known);
 	y->status.last_run = time(NULL);
 	y->status.duration_ms = clock_ms() - t0;
 	y->status.result = worst == PUSH_OK ? "ok" : worst == PUSH_PARTIAL ? "partial" :
@@ -408,8 +435,14 @@ run_daemon(struct syncer *y)
 			watch_wait(w, &stop_requested, &sync_requested, &d);
 		else
 			wait_interval(y, started);
+		/* an entry that failed is only missing from the manifest now: the
+		 * events that named it are spent, so look at everything */
+		if (y->status.errors > 0)
+			d.full = 1;
 	}
 	log_info("stopping: final sync");
+	for (size_t i = 0; i < y->npeers; i++)
+		y->peers[i].retry_at = 0;	/* the last chance to reach them */
 	dirty_reset(&d);
 	d.full = 1;
 	sync_locked(y, &d);

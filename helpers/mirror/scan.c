@@ -26,7 +26,8 @@ struct walk {
 	struct inode_ref *links;
 	size_t		 nlinks, caplinks;
 	/* partial scans: read directories one level, unless new */
-	const struct manifest *known;
+	const struct manifest *const *known;	/* one per peer */
+	size_t		 nknown;
 	struct manifest	 added;		/* rels already in sc */
 };
 
@@ -110,8 +111,10 @@ known_dir(const struct walk *w, const char *rel)
 	const struct mrec *r;
 
 	scan_key(w->sc, rel, key, sizeof(key));
-	r = manifest_find(w->known, key);
-	return r && r->st.type == MT_DIR;
+	for (size_t i = 0; i < w->nknown; i++)
+		if ((r = manifest_find(w->known[i], key)) == NULL || r->st.type != MT_DIR)
+			return 0;	/* new to one peer at least: read it whole */
+	return 1;
 }
 
 static int
@@ -231,7 +234,7 @@ int
 scan_root(const struct mroot *r, char *const *excl, size_t nexcl, struct scan *sc,
     char *why, size_t whylen)
 {
-	struct walk w = { sc, excl, nexcl, NULL, 0, 0, NULL, { 0 } };
+	struct walk w = { sc, excl, nexcl, NULL, 0, 0, NULL, 0, { 0 } };
 	struct stat st;
 	int dfd, rc;
 
@@ -286,9 +289,10 @@ under_excluded(char *const *excl, size_t nexcl, const char *rel)
 
 int
 scan_partial(const struct mroot *r, char *const *excl, size_t nexcl, char *const *dirty,
-    size_t ndirty, const struct manifest *known, struct scan *sc, char *why, size_t whylen)
+    size_t ndirty, const struct manifest *const *known, size_t nknown, struct scan *sc,
+    char *why, size_t whylen)
 {
-	struct walk w = { sc, excl, nexcl, NULL, 0, 0, known, { 0 } };
+	struct walk w = { sc, excl, nexcl, NULL, 0, 0, known, nknown, { 0 } };
 	char **mine = NULL, scope[8192];
 	size_t nmine = 0, slen;
 	int rc = 0;

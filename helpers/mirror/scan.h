@@ -29,12 +29,12 @@ struct scan {
 int	 scan_root(const struct mroot *, char *const *excl, size_t nexcl, struct scan *,
 	    char *why, size_t whylen);
 /* Continuous mode: only the directories in dirty (absolute paths, as
- * inotify named them) and what lies directly in them; a directory that
- * `known` (the manifest) has never seen is read whole. Directories outside
- * this root are ignored. */
+ * inotify named them) and what lies directly in them; a directory that one
+ * of the `known` manifests (one per peer) has never seen is read whole.
+ * Directories outside this root are ignored. */
 int	 scan_partial(const struct mroot *, char *const *excl, size_t nexcl,
-	    char *const *dirty, size_t ndirty, const struct manifest *known, struct scan *,
-	    char *why, size_t whylen);
+	    char *const *dirty, size_t ndirty, const struct manifest *const *known,
+	    size_t nknown, struct scan *, char *why, size_t whylen);
 /* Whether the directory holding key (an absolute path) was read. */
 int	 scan_parent_dirty(const struct scan *, const char *key);
 void	 scan_free(struct scan *);
