@@ -144,6 +144,32 @@ EOF
 	log "sshd on $addr:$SSHD_PORT"
 }
 
+# node_sshd_setup DIR N: one host key and one client key (DIR/client_key)
+# for N namespace nodes (10.99.0.1..N, port 22), DIR/known_hosts naming
+# each, and DIR/sshd_config for an sshd each node starts itself.
+node_sshd_setup() {
+	local d=$1 n=$2 i
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" -C lab-host
+	ssh-keygen -q -t ed25519 -N '' -f "$d/client_key" -C lab-client
+	cp "$d/client_key.pub" "$d/authorized_keys"
+	for i in $(seq 1 "$n"); do
+		echo "10.99.0.$i $(cut -d' ' -f1,2 "$d/host_key.pub")"
+	done >"$d/known_hosts"
+	cat >"$d/sshd_config" <<EOF
+Port 22
+HostKey $d/host_key
+PidFile none
+AuthorizedKeysFile $d/authorized_keys
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel VERBOSE
+EOF
+}
+
 # A system user such as postgres ships locked ("!"), and sshd refuses key
 # logins to locked accounts; "*" still allows no password. Put back on exit.
 ssh_user_unlock() {

@@ -18,24 +18,7 @@ mkdir -p "$MI/bin"
 cp "$TOP_BUILDDIR"/helpers/mirror/mirror-sync "$TOP_BUILDDIR"/helpers/mirror/mirror-serve "$MI/bin/"
 cp "$TOP_BUILDDIR/agents/mirror" "$LAB_DIR/ocf/mirror"
 
-ssh-keygen -q -t ed25519 -N '' -f "$MI/host_key" -C lab-host
-ssh-keygen -q -t ed25519 -N '' -f "$MI/client_key" -C lab-client
-cp "$MI/client_key.pub" "$MI/authorized_keys"
-for i in 1 2; do
-	echo "10.99.0.$i $(cut -d' ' -f1,2 "$MI/host_key.pub")"
-done >"$MI/known_hosts"
-cat >"$MI/sshd_config" <<EOF
-Port 22
-HostKey $MI/host_key
-PidFile none
-AuthorizedKeysFile $MI/authorized_keys
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-LogLevel VERBOSE
-EOF
+node_sshd_setup "$MI" 2
 
 mkdir -p "$MNT"
 lab_on_exit rmdir "$MNT"

@@ -19,27 +19,9 @@ cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/
 	"$PGW/bin/"
 cp "$TOP_BUILDDIR/agents/pgwarm" "$LAB_DIR/ocf/pgwarm"
 
-# One host key and one client key for every node; known_hosts names each.
-ssh-keygen -q -t ed25519 -N '' -f "$PGW/host_key" -C lab-host
-ssh-keygen -q -t ed25519 -N '' -f "$PGW/client_key" -C lab-client
-cp "$PGW/client_key.pub" "$PGW/authorized_keys"
-for i in 1 2; do
-	echo "10.99.0.$i $(cut -d' ' -f1,2 "$PGW/host_key.pub")"
-done >"$PGW/known_hosts"
+node_sshd_setup "$PGW" 2
 chown postgres: "$PGW/client_key" "$PGW/known_hosts"
 ssh_user_unlock postgres
-cat >"$PGW/sshd_config" <<EOF
-Port 22
-HostKey $PGW/host_key
-PidFile none
-AuthorizedKeysFile $PGW/authorized_keys
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-Subsystem sftp /usr/lib/openssh/sftp-server
-LogLevel VERBOSE
-EOF
 
 # The seed data directory: initdb once, copied cold to both nodes.
 as_pg() { runuser -u postgres -- "$@"; }

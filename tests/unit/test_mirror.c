@@ -416,30 +416,52 @@ START_TEST(stream_end_to_end)
 }
 END_TEST
 
+/* A stream's opening: hello from "x", then a destination root. */
+static void
+stream_open(struct buf *b, const char *root)
+{
+	size_t f = frame_begin(b, F_HELLO);
+
+	put_u32(b, MIRROR_PROTO);
+	put_bytes(b, "x", 1);
+	put_u32(b, 0);
+	frame_end(b, f);
+	f = frame_begin(b, F_ROOT);
+	put_u32(b, 0);
+	put_bytes(b, root, strlen(root));
+	frame_end(b, f);
+}
+
+/* Feeds a whole stream to mirror_serve; returns what it returned. */
+static int
+serve_stream(const struct buf *b)
+{
+	struct serve_opts o = { tmp, NULL, tmp };
+	int in[2], out = open("/dev/null", O_WRONLY), rc;
+
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(write(in[1], b->data, b->len), (ssize_t)b->len);
+	close(in[1]);
+	rc = mirror_serve(&o, in[0], out);
+	close(in[0]);
+	close(out);
+	return rc;
+}
+
 /* A stream that plants a symlink to a directory outside the root and then
  * writes "through" it: the walk never follows it. */
 START_TEST(no_write_through_symlinks)
 {
 	struct buf b = BUF_INIT;
-	struct serve_opts o = { tmp, NULL, tmp };
 	struct mentry e;
 	char root[128], outside[128], victim[160];
 	size_t f;
-	int in[2], out = open("/dev/null", O_WRONLY);
 
 	snprintf(root, sizeof(root), "%s/root", tmp);
 	snprintf(outside, sizeof(outside), "%s/outside", tmp);
 	snprintf(victim, sizeof(victim), "%s/evil", outside);
 	ck_assert_int_eq(mkdir(outside, 0700), 0);
-	f = frame_begin(&b, F_HELLO);
-	put_u32(&b, MIRROR_PROTO);
-	put_bytes(&b, "x", 1);
-	put_u32(&b, 0);
-	frame_end(&b, f);
-	f = frame_begin(&b, F_ROOT);
-	put_u32(&b, 0);
-	put_bytes(&b, root, strlen(root));
-	frame_end(&b, f);
+	stream_open(&b, root);
 	memset(&e, 0, sizeof(e));
 	snprintf(e.rel, sizeof(e.rel), "l");
 	e.st.type = MT_LINK;
@@ -458,12 +480,7 @@ START_TEST(no_write_through_symlinks)
 	frame_end(&b, f);
 	f = frame_begin(&b, F_END);
 	frame_end(&b, f);
-	ck_assert_int_eq(pipe(in), 0);
-	ck_assert_int_eq(write(in[1], b.data, b.len), (ssize_t)b.len);
-	close(in[1]);
-	mirror_serve(&o, in[0], out);
-	close(in[0]);
-	close(out);
+	serve_stream(&b);
 	ck_assert_int_eq(access(victim, F_OK), -1);
 	buf_free(&b);
 }
@@ -473,25 +490,9 @@ START_TEST(hostile_root)
 {
 	/* a stream naming a destination outside --only is cut off */
 	struct buf b = BUF_INIT;
-	struct serve_opts o = { tmp, NULL, tmp };
-	size_t f;
-	int in[2], out = open("/dev/null", O_WRONLY);
 
-	f = frame_begin(&b, F_HELLO);
-	put_u32(&b, MIRROR_PROTO);
-	put_bytes(&b, "x", 1);
-	put_u32(&b, 0);
-	frame_end(&b, f);
-	f = frame_begin(&b, F_ROOT);
-	put_u32(&b, 0);
-	put_bytes(&b, "/etc", 4);
-	frame_end(&b, f);
-	ck_assert_int_eq(pipe(in), 0);
-	ck_assert_int_eq(write(in[1], b.data, b.len), (ssize_t)b.len);
-	close(in[1]);
-	ck_assert_int_eq(mirror_serve(&o, in[0], out), -1);
-	close(in[0]);
-	close(out);
+	stream_open(&b, "/etc");
+	ck_assert_int_eq(serve_stream(&b), -1);
 	buf_free(&b);
 }
 END_TEST
