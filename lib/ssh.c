@@ -19,6 +19,7 @@
 #include "understudy/clock.h"
 #include "understudy/log.h"
 #include "understudy/net.h"
+#include "understudy/node.h"
 #include "understudy/ssh.h"
 
 #define SSH_XFER_CHUNK	(1024 * 1024)	/* libssh2 pipelines the packets of one write */
@@ -103,6 +104,17 @@ lib_fail(struct ssh_session *s, const char *what)
 	if (e == SSH_E_PROTO || e == SSH_E_TIMEOUT)
 		ssh_disconnect(s);
 	return e;
+}
+
+void
+ssh_opts_node(struct ssh_opts *o, const struct node *nd, const char *user, const char *key_file,
+    const char *known_hosts, int connect_timeout_ms, int io_timeout_ms)
+{
+	*o = (struct ssh_opts){
+		.host = nd->addr, .port = nd->port, .user = user, .key_file = key_file,
+		.known_hosts = known_hosts, .connect_timeout_ms = connect_timeout_ms,
+		.io_timeout_ms = io_timeout_ms, .keepalive_s = 15,
+	};
 }
 
 struct ssh_session *

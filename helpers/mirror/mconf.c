@@ -340,12 +340,8 @@ mirror_conf_free(struct mirror_conf *mc)
 void
 mirror_ssh_opts(const struct mirror_conf *c, const struct node *nd, struct ssh_opts *o)
 {
-	*o = (struct ssh_opts){
-		.host = nd->addr, .port = nd->port, .user = c->ssh_user,
-		.key_file = c->ssh_key, .known_hosts = c->known_hosts,
-		.connect_timeout_ms = c->connect_timeout_ms,
-		.io_timeout_ms = c->io_timeout_ms, .keepalive_s = 15,
-	};
+	ssh_opts_node(o, nd, c->ssh_user, c->ssh_key, c->known_hosts, c->connect_timeout_ms,
+	    c->io_timeout_ms);
 }
 
 int

@@ -33,6 +33,13 @@ struct ssh_opts {
 };
 
 struct ssh_session;
+struct node;
+
+/* Options for a peer of a `nodes` list (its address and port), with a 15 s
+ * keepalive, as every helper that keeps a session to its peers wants. */
+void	 ssh_opts_node(struct ssh_opts *, const struct node *, const char *user,
+	    const char *key_file, const char *known_hosts, int connect_timeout_ms,
+	    int io_timeout_ms);
 
 struct ssh_session *ssh_session_new(const struct ssh_opts *);
 void	 ssh_session_free(struct ssh_session *);
