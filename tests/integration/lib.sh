@@ -114,24 +114,9 @@ start_sshd() {
 	SSH_USER=${1:-root}
 	local addr=${SSHD_ADDR:-127.0.0.1}
 	mkdir -p "$d" /run/sshd
-	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" -C lab-host
-	ssh-keygen -q -t ed25519 -N '' -f "$d/client_key" -C lab-client
-	cp "$d/client_key.pub" "$d/authorized_keys"
 	SSHD_PORT=$(free_port)
-	cat >"$d/sshd_config" <<EOF
-Port $SSHD_PORT
-ListenAddress $addr
-HostKey $d/host_key
-PidFile $d/sshd.pid
-AuthorizedKeysFile $d/authorized_keys
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-Subsystem sftp /usr/lib/openssh/sftp-server
-LogLevel VERBOSE
-EOF
+	sshd_files "$d" "$SSHD_PORT" "$d/sshd.pid"
+	echo "ListenAddress $addr" >>"$d/sshd_config"
 	# shellcheck disable=SC2086
 	${SSHD_WRAP:-} /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || fail "sshd did not start"
 	lab_on_exit sh -c "kill \$(cat '$d/sshd.pid')"
@@ -144,21 +129,17 @@ EOF
 	log "sshd on $addr:$SSHD_PORT"
 }
 
-# node_sshd_setup DIR N: one host key and one client key (DIR/client_key)
-# for N namespace nodes (10.99.0.1..N, port 22), DIR/known_hosts naming
-# each, and DIR/sshd_config for an sshd each node starts itself.
-node_sshd_setup() {
-	local d=$1 n=$2 i
+# sshd_files DIR PORT PIDFILE: a host key, a client key (DIR/client_key)
+# that DIR/authorized_keys accepts, and DIR/sshd_config (key logins only).
+sshd_files() {
+	local d=$1
 	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" -C lab-host
 	ssh-keygen -q -t ed25519 -N '' -f "$d/client_key" -C lab-client
 	cp "$d/client_key.pub" "$d/authorized_keys"
-	for i in $(seq 1 "$n"); do
-		echo "10.99.0.$i $(cut -d' ' -f1,2 "$d/host_key.pub")"
-	done >"$d/known_hosts"
 	cat >"$d/sshd_config" <<EOF
-Port 22
+Port $2
 HostKey $d/host_key
-PidFile none
+PidFile $3
 AuthorizedKeysFile $d/authorized_keys
 UsePAM no
 PasswordAuthentication no
@@ -168,6 +149,17 @@ StrictModes no
 Subsystem sftp /usr/lib/openssh/sftp-server
 LogLevel VERBOSE
 EOF
+}
+
+# node_sshd_setup DIR N: one host key and one client key (DIR/client_key)
+# for N namespace nodes (10.99.0.1..N, port 22), DIR/known_hosts naming
+# each, and DIR/sshd_config for an sshd each node starts itself.
+node_sshd_setup() {
+	local d=$1 n=$2 i
+	sshd_files "$d" 22 none
+	for i in $(seq 1 "$n"); do
+		echo "10.99.0.$i $(cut -d' ' -f1,2 "$d/host_key.pub")"
+	done >"$d/known_hosts"
 }
 
 # A system user such as postgres ships locked ("!"), and sshd refuses key
