@@ -174,6 +174,19 @@ ssh_user_unlock() {
 	esac
 }
 
+# meta_data_valid AGENT: its meta-data validates against resource-agents'
+# ra-api-1.dtd.
+meta_data_valid() {
+	local dtd name
+	need xmllint
+	dtd=$(pkg-config --variable=ra_api_dtd resource-agents 2>/dev/null)
+	dtd=${dtd:-/usr/share/resource-agents/ra-api-1.dtd}
+	name=$(basename "$1")
+	"$1" meta-data >"$LAB_DIR/$name-md.xml" || fail "$name meta-data failed"
+	xmllint --noout --nowarning --dtdvalid "$dtd" "$LAB_DIR/$name-md.xml" ||
+		fail "$name meta-data not valid against $dtd"
+}
+
 # ocft_run CONFIG SED-ARGS...: fill in a tests/ocft config, run resource-
 # agents' ocft on it and fail on any failed case.
 ocft_run() {

@@ -9,10 +9,7 @@ lab_init
 need ocf-tester ocft xmllint
 start_sshd root
 agent=$TOP_BUILDDIR/agents/mirror
-dtd=$(pkg-config --variable=ra_api_dtd resource-agents 2>/dev/null)
-"$agent" meta-data >"$LAB_DIR/md.xml" || fail "meta-data"
-xmllint --noout --nowarning --dtdvalid "${dtd:-/usr/share/resource-agents/ra-api-1.dtd}" \
-	"$LAB_DIR/md.xml" || fail "meta-data not valid"
+meta_data_valid "$agent"
 H=$TOP_BUILDDIR/helpers/mirror
 me=$(uname -n)
 mkdir -p "$LAB_DIR/root" "$LAB_DIR/src" "$LAB_DIR/dst"

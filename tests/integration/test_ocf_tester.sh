@@ -5,11 +5,8 @@
 lab_init
 need ocf-tester xmllint
 agent=$TOP_BUILDDIR/tests/agent/usdummy
-dtd=$(pkg-config --variable=ra_api_dtd resource-agents 2>/dev/null)
-dtd=${dtd:-/usr/share/resource-agents/ra-api-1.dtd}
 
-"$agent" meta-data >"$LAB_DIR/md.xml" || fail "meta-data failed"
-xmllint --noout --nowarning --dtdvalid "$dtd" "$LAB_DIR/md.xml" || fail "meta-data not valid against $dtd"
+meta_data_valid "$agent"
 
 out=$(ocf-tester -n t1 -o state="$LAB_DIR/t1.state" "$agent" 2>&1) ||
 	fail "ocf-tester: $out"

@@ -9,10 +9,7 @@ lab_init
 need ocf-tester ocft xmllint "$PGBIN/initdb"
 start_sshd postgres
 agent=$TOP_BUILDDIR/agents/pgwarm
-dtd=$(pkg-config --variable=ra_api_dtd resource-agents 2>/dev/null)
-"$agent" meta-data >"$LAB_DIR/md.xml" || fail "meta-data"
-xmllint --noout --nowarning --dtdvalid "${dtd:-/usr/share/resource-agents/ra-api-1.dtd}" \
-	"$LAB_DIR/md.xml" || fail "meta-data not valid"
+meta_data_valid "$agent"
 
 H=$LAB_DIR/helpers
 mkdir -p "$H" "$LAB_DIR/root"
