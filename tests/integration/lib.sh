@@ -312,6 +312,31 @@ cluster_up() {
 	cluster_wait_online "$n" 30
 }
 
+# corosync_up N: the same nodes with corosync only (CPG users, no Pacemaker).
+corosync_up() {
+	local n=$1 i
+	need corosync ip unshare nsenter
+	CLUSTER_N=$n
+	CLUSTER_NS_PREFIX=us$$-
+	CLUSTER_NO_PACEMAKER=1
+	mkdir -p "$LAB_DIR/ocf"
+	cluster_net "$n"
+	for i in $(seq 1 "$n"); do
+		cluster_node_start "$i"
+	done
+	wait_for 20 "$n corosync members" corosync_members_are "$n"
+	log "corosync: $n node(s) joined"
+}
+
+corosync_members_are() {
+	[ "$(node_exec 1 corosync-quorumtool -s 2>/dev/null | sed -n 's/^Total votes: *//p')" = "$1" ]
+}
+
+# node_link I down|up: cut or restore node I's link (a partition).
+node_link() {
+	ip -n "${CLUSTER_NS_PREFIX}br" link set "usv$$-$1" "$2"
+}
+
 cluster_net() {
 	local n=$1 i br=${CLUSTER_NS_PREFIX}br
 	netns_add "$br"
@@ -401,6 +426,7 @@ cluster_node_start() {
 	eval "NODE_PID_$i=$pid"
 	lab_on_exit cluster_node_kill "$i"
 	wait_for 10 "node$i corosync" node_exec "$i" corosync-cmapctl -g totem.cluster_name
+	[ -n "${CLUSTER_NO_PACEMAKER:-}" ] && return 0
 	node_exec "$i" env PCMK_logfile="$d/pacemaker.log" HA_debug=0 /usr/sbin/pacemakerd \
 		>"$d/pacemakerd.out" 2>&1 &
 }

@@ -1,0 +1,233 @@
+/* zonemaster-cli runs (see zmrun.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "understudy/clock.h"
+#include "zmrun.h"
+
+#define ERR_TAIL	4096
+#define LINE_MAX_BYTES	(1 << 20)
+
+static double
+now_s(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+int
+zm_run_start(struct zm_run *r, char *const argv[], long timeout_s, char *why, size_t whylen)
+{
+	int out[2], err[2], ex[2];
+	ssize_t n;
+	int e;
+
+	buf_init(&r->line);
+	buf_init(&r->err);
+	r->messages = json_array();
+	r->out_fd = r->err_fd = -1;
+	r->timeout_s = timeout_s;
+	r->deadline_ms = timeout_s > 0 ? clock_ms() + timeout_s * 1000 : 0;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	r->pid = fork();
+	if (r->pid < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (r->pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		sigset_t none;
+
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		dup2(devnull, 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execvp(argv[0], argv);
+		e = errno;
+		(void)!write(ex[1], &e, sizeof(e));
+		_exit(127);
+	}
+	setpgid(r->pid, r->pid);	/* both sides, so a kill never misses */
+	close(out[1]);
+	close(err[1]);
+	close(ex[1]);
+	n = read(ex[0], &e, sizeof(e));	/* EOF: exec worked (CLOEXEC) */
+	close(ex[0]);
+	r->out_fd = out[0];
+	r->err_fd = err[0];
+	fcntl(r->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(r->err_fd, F_SETFL, O_NONBLOCK);
+	if (n == (ssize_t)sizeof(e)) {
+		snprintf(why, whylen, "cannot run %s: %s", argv[0], strerror(e));
+		waitpid(r->pid, NULL, 0);
+		r->pid = 0;
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+zm_msg_parse(const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *m;
+
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
+	if (len == 0)
+		return NULL;
+	m = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (m != NULL && (!json_is_object(m) || !json_is_string(json_object_get(m, "tag")) ||
+	    !json_is_string(json_object_get(m, "level")))) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void
+take_lines(struct zm_run *r, int eof)
+{
+	size_t start = 0;
+
+	for (;;) {
+		char *nl = memchr(r->line.data + start, '\n', r->line.len - start);
+		size_t len;
+		json_t *m;
+
+		if (nl == NULL) {
+			if (!eof && r->line.len - start < LINE_MAX_BYTES)
+				break;
+			len = r->line.len - start;	/* last line, or a runaway one */
+			if (len == 0)
+				break;
+		} else
+			len = (size_t)(nl - (r->line.data + start));
+		m = zm_msg_parse(r->line.data + start, len);
+		if (m != NULL)
+			json_array_append_new(r->messages, m);
+		else if (len > 0)
+			r->unparsed++;
+		start += len + (nl != NULL);
+		if (nl == NULL)
+			break;
+	}
+	memmove(r->line.data, r->line.data + start, r->line.len - start);
+	r->line.len -= start;
+	if (r->line.data)
+		r->line.data[r->line.len] = '\0';
+}
+
+int
+zm_run_read(struct zm_run *r, int fd)
+{
+	char chunk[16384];
+	ssize_t n;
+	int is_out = fd == r->out_fd;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			break;
+		if (is_out) {
+			buf_append(&r->line, chunk, (size_t)n);
+			take_lines(r, 0);
+		} else {
+			buf_append(&r->err, chunk, (size_t)n);
+			if (r->err.len > ERR_TAIL) {
+				memmove(r->err.data, r->err.data + r->err.len - ERR_TAIL, ERR_TAIL);
+				r->err.len = ERR_TAIL;
+				r->err.data[ERR_TAIL] = '\0';
+			}
+		}
+	}
+	if (is_out) {
+		take_lines(r, 1);
+		r->out_fd = -1;
+	} else
+		r->err_fd = -1;
+	return 1;	/* the caller unregisters and closes fd */
+}
+
+void
+zm_run_kill(struct zm_run *r, enum zm_kill why)
+{
+	if (r->pid <= 0)
+		return;
+	if (r->killed == ZM_KILL_NONE)
+		r->killed = why;
+	kill(-r->pid, SIGKILL);
+}
+
+int
+zm_run_done(const struct zm_run *r)
+{
+	return r->pid == 0 && r->out_fd < 0 && r->err_fd < 0;
+}
+
+static void
+add_note(struct zm_run *r, const char *tag, json_t *args)
+{
+	json_array_append_new(r->messages, json_pack("{so ss ss ss sf}", "args", args,
+	    "level", "CRITICAL", "module", "ZMWORKER", "tag", tag,
+	    "timestamp", now_s() - r->start));
+}
+
+json_t *
+zm_run_result(struct zm_run *r, const json_t *entry)
+{
+	json_t *res = json_deep_copy(entry);
+
+	if (r->killed == ZM_KILL_TIMEOUT)
+		add_note(r, "TEST_TIMEOUT", json_pack("{si}", "timeout", (int)r->timeout_s));
+	else if (r->killed == ZM_KILL_CANCEL)
+		add_note(r, "TEST_CANCELLED", json_object());
+	else if (WIFSIGNALED(r->wstatus))
+		add_note(r, "TEST_FAILED", json_pack("{si ss}", "signal", WTERMSIG(r->wstatus),
+		    "stderr", r->err.data ? r->err.data : ""));
+	else if (WEXITSTATUS(r->wstatus) != 0)
+		add_note(r, "TEST_FAILED", json_pack("{si ss}", "exit", WEXITSTATUS(r->wstatus),
+		    "stderr", r->err.data ? r->err.data : ""));
+	if (r->unparsed > 0)
+		json_array_append_new(r->messages, json_pack("{s{si} ss ss ss sf}", "args",
+		    "lines", (int)r->unparsed, "level", "WARNING", "module", "ZMWORKER",
+		    "tag", "UNPARSED_OUTPUT", "timestamp", now_s() - r->start));
+	json_object_set(res, "messages", r->messages);
+	json_object_set_new(res, "end_time", json_real(now_s()));
+	return res;
+}
+
+void
+zm_run_free(struct zm_run *r)
+{
+	if (r->out_fd >= 0)
+		close(r->out_fd);
+	if (r->err_fd >= 0)
+		close(r->err_fd);
+	buf_free(&r->line);
+	buf_free(&r->err);
+	json_decref(r->messages);
+}
