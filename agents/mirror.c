@@ -26,6 +26,7 @@
 
 #include "understudy/buf.h"
 #include "understudy/clock.h"
+#include "understudy/daemon.h"
 #include "understudy/log.h"
 #include "understudy/node.h"
 #include "understudy/ocf.h"
@@ -118,9 +119,9 @@ v_patterns(const char *v, char *why, size_t whylen)
 	char **w;
 	size_t n;
 
-	if (mirror_words_parse(v, &w, &n, why, whylen) == -1)
+	if (conf_words_parse(v, &w, &n, why, whylen) == -1)
 		return OCF_ERR_CONFIGURED;
-	mirror_words_free(w, n);
+	conf_words_free(w, n);
 	return OCF_SUCCESS;
 }
 
@@ -220,80 +221,52 @@ write_conf(struct ocf_rsc *r, char *why, size_t whylen)
 }
 
 static long
-daemon_pid(struct ocf_rsc *r)
+mirror_pid(struct ocf_rsc *r)
 {
 	return status_daemon_pid(ocf_str(r, P_STATE_DIR));
 }
 
-static pid_t
+static int
 spawn_daemon(struct ocf_rsc *r)
 {
 	char prog[4200], logf[4200], conf[4200];
-	pid_t pid = fork();
+	const char *argv[] = { prog, "--daemon", "-c", conf, NULL };
 
-	if (pid != 0)
-		return pid;
 	snprintf(prog, sizeof(prog), "%s/mirror-sync", ocf_str(r, P_HELPERS));
 	snprintf(logf, sizeof(logf), "%s/mirror-sync.log", ocf_str(r, P_STATE_DIR));
-	setsid();
-	int in = open("/dev/null", O_RDONLY), out = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-	if (in >= 0)
-		dup2(in, 0);
-	if (out >= 0) {
-		dup2(out, 1);
-		dup2(out, 2);
-	}
-	/* a second fork: the daemon is nobody's child but init's */
-	if (fork() != 0)
-		_exit(0);
 	conf_path(r, conf, sizeof(conf));
-	execl(prog, prog, "--daemon", "-c", conf, (char *)NULL);
-	_exit(127);
+	return daemon_spawn(argv, logf);
 }
 
 static enum ocf_exitcode
 mirror_start(struct ocf_rsc *r)
 {
 	char why[1024];
-	pid_t child;
 	long deadline;
 	int fd;
 
-	if (daemon_pid(r) > 0)
+	if (mirror_pid(r) > 0)
 		return OCF_SUCCESS;
 	if (write_conf(r, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
-	if ((child = spawn_daemon(r)) == -1)
+	if (spawn_daemon(r) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "fork: %s", strerror(errno));
-	waitpid(child, NULL, 0);
-	for (deadline = clock_ms() + 10000; daemon_pid(r) <= 0; usleep(20000))
+	for (deadline = clock_ms() + 10000; mirror_pid(r) <= 0; usleep(20000))
 		if (clock_ms() > deadline)
 			return ocf_fail(OCF_ERR_GENERIC, "mirror-sync did not start; see %s/"
 			    "mirror-sync.log", ocf_str(r, P_STATE_DIR));
 	mirror_mkdirs(M(r)->rsctmp);
 	if ((fd = open(M(r)->started, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0)
 		close(fd);
-	log_info("mirror-sync started (pid %ld): %s every %s", daemon_pid(r), ocf_str(r, P_PATHS),
+	log_info("mirror-sync started (pid %ld): %s every %s", mirror_pid(r), ocf_str(r, P_PATHS),
 	    ocf_int(r, P_INTERVAL) ? "interval" : "change");
 	return OCF_SUCCESS;
-}
-
-static long
-stop_budget_ms(void)
-{
-	const char *t = getenv("OCF_RESKEY_CRM_meta_timeout");
-	long ms = 120000;
-
-	if (t && ocf_parse_long(t, &ms) == -1)
-		ms = 120000;
-	return ms > 10000 ? ms - 5000 : ms / 2;
 }
 
 static enum ocf_exitcode
 mirror_stop(struct ocf_rsc *r)
 {
-	long pid = daemon_pid(r), deadline = clock_ms() + stop_budget_ms();
+	long pid = mirror_pid(r), deadline = clock_ms() + ocf_stop_budget_ms();
 	struct mirror_status st;
 
 	unlink(M(r)->started);
@@ -301,14 +274,14 @@ mirror_stop(struct ocf_rsc *r)
 		return OCF_SUCCESS;
 	log_info("stopping mirror-sync (pid %ld): the running sync, then a final one", pid);
 	kill((pid_t)pid, SIGTERM);
-	while (daemon_pid(r) > 0 && clock_ms() < deadline)
+	while (mirror_pid(r) > 0 && clock_ms() < deadline)
 		usleep(50000);
-	if (daemon_pid(r) > 0) {
+	if (mirror_pid(r) > 0) {
 		log_warn("the final sync did not end within the stop timeout; mirror-sync killed");
 		kill((pid_t)pid, SIGKILL);
-		for (deadline = clock_ms() + 5000; daemon_pid(r) > 0 && clock_ms() < deadline;)
+		for (deadline = clock_ms() + 5000; mirror_pid(r) > 0 && clock_ms() < deadline;)
 			usleep(20000);
-		if (daemon_pid(r) > 0)
+		if (mirror_pid(r) > 0)
 			return ocf_fail(OCF_ERR_GENERIC, "mirror-sync (pid %ld) survived SIGKILL", pid);
 		return OCF_SUCCESS;
 	}
@@ -341,7 +314,7 @@ mirror_monitor(struct ocf_rsc *r)
 {
 	struct mirror_status st;
 
-	if (daemon_pid(r) <= 0) {
+	if (mirror_pid(r) <= 0) {
 		if (access(M(r)->started, F_OK) == 0)
 			return ocf_fail(OCF_ERR_GENERIC, "mirror-sync is gone; see %s/mirror-sync.log",
 			    ocf_str(r, P_STATE_DIR));

@@ -149,3 +149,58 @@ conf_free(struct conf *c)
 	c->v = NULL;
 	c->n = 0;
 }
+
+void
+conf_words_free(char **w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+}
+
+int
+conf_words_parse(const char *spec, char ***out, size_t *nout, char *why, size_t whylen)
+{
+	char **w = NULL, *cur = NULL;
+	size_t n = 0, len = 0;
+	const char *p = spec;
+
+	*out = NULL;
+	*nout = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		if ((cur = malloc(strlen(p) + 1)) == NULL)
+			goto nomem;
+		for (len = 0; *p && *p != ' ' && *p != '\t' && *p != '\n'; p++) {
+			if (*p == '\\') {
+				if (p[1] == '\0') {
+					snprintf(why, whylen, "a backslash ends the list");
+					free(cur);
+					conf_words_free(w, n);
+					return -1;
+				}
+				p++;
+			}
+			cur[len++] = *p;
+		}
+		cur[len] = '\0';
+		char **nw = realloc(w, (n + 1) * sizeof(*w));
+
+		if (nw == NULL) {
+			free(cur);
+			goto nomem;
+		}
+		w = nw;
+		w[n++] = cur;
+	}
+	*out = w;
+	*nout = n;
+	return 0;
+nomem:
+	conf_words_free(w, n);
+	snprintf(why, whylen, "out of memory");
+	return -1;
+}

@@ -50,6 +50,17 @@ ocf_is_probe(const struct ocf_rsc *r)
 	return strcmp(r->action, "monitor") == 0 && r->interval_ms == 0;
 }
 
+long
+ocf_stop_budget_ms(void)
+{
+	const char *t = getenv("OCF_RESKEY_CRM_meta_timeout");
+	long ms = 120000;
+
+	if (t && ocf_parse_long(t, &ms) == -1)
+		ms = 120000;
+	return ms > 10000 ? ms - 5000 : ms / 2;
+}
+
 static const char *
 env_lookup(void *ctx, const char *name)
 {

@@ -13,61 +13,6 @@
 #include "mconf.h"
 
 void
-mirror_words_free(char **w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(w[i]);
-	free(w);
-}
-
-int
-mirror_words_parse(const char *spec, char ***out, size_t *nout, char *why, size_t whylen)
-{
-	char **w = NULL, *cur = NULL;
-	size_t n = 0, len = 0;
-	const char *p = spec;
-
-	*out = NULL;
-	*nout = 0;
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		if (*p == '\0')
-			break;
-		if ((cur = malloc(strlen(p) + 1)) == NULL)
-			goto nomem;
-		for (len = 0; *p && *p != ' ' && *p != '\t' && *p != '\n'; p++) {
-			if (*p == '\\') {
-				if (p[1] == '\0') {
-					snprintf(why, whylen, "a backslash ends the list");
-					free(cur);
-					mirror_words_free(w, n);
-					return -1;
-				}
-				p++;
-			}
-			cur[len++] = *p;
-		}
-		cur[len] = '\0';
-		char **nw = realloc(w, (n + 1) * sizeof(*w));
-
-		if (nw == NULL) {
-			free(cur);
-			goto nomem;
-		}
-		w = nw;
-		w[n++] = cur;
-	}
-	*out = w;
-	*nout = n;
-	return 0;
-nomem:
-	mirror_words_free(w, n);
-	snprintf(why, whylen, "out of memory");
-	return -1;
-}
-
-void
 mirror_roots_free(struct mroot *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -163,33 +108,33 @@ mirror_paths_parse(const char *spec, struct mroot **out, size_t *nout, char *why
 
 	*out = NULL;
 	*nout = 0;
-	if (mirror_words_parse(spec, &w, &n, why, whylen) == -1)
+	if (conf_words_parse(spec, &w, &n, why, whylen) == -1)
 		return -1;
 	if (n == 0) {
 		snprintf(why, whylen, "no path given");
-		mirror_words_free(w, n);
+		conf_words_free(w, n);
 		return -1;
 	}
 	if ((r = calloc(n, sizeof(*r))) == NULL) {
 		snprintf(why, whylen, "out of memory");
-		mirror_words_free(w, n);
+		conf_words_free(w, n);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (root_parse(w[i], &r[i], why, whylen) == -1) {
 			mirror_roots_free(r, i);
-			mirror_words_free(w, n);
+			conf_words_free(w, n);
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(r[j].src, r[i].src) == 0) {
 				snprintf(why, whylen, "\"%.200s\" is listed twice", r[i].src);
 				mirror_roots_free(r, i + 1);
-				mirror_words_free(w, n);
+				conf_words_free(w, n);
 				return -1;
 			}
 	}
-	mirror_words_free(w, n);
+	conf_words_free(w, n);
 	*out = r;
 	*nout = n;
 	return 0;
@@ -299,7 +244,7 @@ mirror_conf_load(const char *path, struct mirror_conf *mc, char *why, size_t why
 		goto out;
 	}
 	if (conf_get(&c, "exclude") &&
-	    mirror_words_parse(conf_get(&c, "exclude"), &mc->excludes, &mc->nexcludes, sub,
+	    conf_words_parse(conf_get(&c, "exclude"), &mc->excludes, &mc->nexcludes, sub,
 	    sizeof(sub)) == -1) {
 		snprintf(why, whylen, "exclude: %s", sub);
 		goto out;
@@ -327,7 +272,7 @@ mirror_conf_free(struct mirror_conf *mc)
 	free(mc->self);
 	node_list_free(&mc->nodes);
 	mirror_roots_free(mc->roots, mc->nroots);
-	mirror_words_free(mc->excludes, mc->nexcludes);
+	conf_words_free(mc->excludes, mc->nexcludes);
 	free(mc->ssh_user);
 	free(mc->ssh_key);
 	free(mc->known_hosts);

@@ -4,6 +4,7 @@
 #define MIRROR_MCONF_H
 
 #include <stddef.h>
+#include "understudy/conf.h"
 #include "understudy/node.h"
 #include "understudy/ssh.h"
 
@@ -36,9 +37,6 @@ struct mirror_conf {
 
 int	 mirror_paths_parse(const char *spec, struct mroot **, size_t *, char *why, size_t whylen);
 void	 mirror_roots_free(struct mroot *, size_t);
-/* Blank-separated shell-style patterns (backslash escapes a blank). */
-int	 mirror_words_parse(const char *spec, char ***, size_t *, char *why, size_t whylen);
-void	 mirror_words_free(char **, size_t);
 /* rsync-like: a pattern without '/' matches any name; with one, the path
  * relative to the root ("/x" anchors at the root). A trailing '/' matches
  * directories only. */

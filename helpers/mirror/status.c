@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "understudy/buf.h"
+#include "understudy/daemon.h"
 #include "understudy/conf.h"
 #include "understudy/lock.h"
 #include "understudy/ocf.h"
@@ -79,14 +80,9 @@ long
 status_daemon_pid(const char *state_dir)
 {
 	char path[4200];
-	struct buf b = BUF_INIT;
-	long pid = 0;
 
 	snprintf(path, sizeof(path), "%s/mirror-sync.pid", state_dir);
-	if (lock_is_held(path) == 1 && buf_read_file(&b, path, 64) == 0)
-		pid = strtol(buf_str(&b), NULL, 10);
-	buf_free(&b);
-	return pid;
+	return daemon_pid(path);
 }
 
 int

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "understudy/clock.h"
+#include "understudy/daemon.h"
 #include "understudy/log.h"
 #include "archd.h"
 #include "ring.h"
@@ -306,26 +307,7 @@ archd_request(const char *sockname, const char *name, int timeout_ms, char *why,
 int
 archd_spawn(const char *self, const char *conf_path)
 {
-	pid_t pid = fork();
-	int status;
+	const char *argv[] = { self, "--daemon", "-c", conf_path, NULL };
 
-	if (pid == -1)
-		return -1;
-	if (pid == 0) {
-		int fd;
-
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		closefrom(3);
-		execl(self, self, "--daemon", "-c", conf_path, (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	return 0;
+	return daemon_spawn(argv, NULL);
 }

@@ -19,16 +19,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <qb/qbipcc.h>
-
-#include "understudy/buf.h"
 #include "zmipc.h"
 
 #define EX_REFUSED	1
 #define EX_USAGE_ZM	2
 #define EX_NODAEMON	3
 #define EX_TIMEOUT	4
-#define IPC_MAX		(4 * 1024 * 1024)
 
 static void
 usage(void)
@@ -41,62 +37,6 @@ usage(void)
 	    "       zmctl [-g GROUP] cancel ID\n"
 	    "       zmctl [-g GROUP] status\n");
 	exit(EX_USAGE_ZM);
-}
-
-static int
-call(const char *group, json_t *req, int timeout_ms, json_t **answer)
-{
-	struct qb_ipc_request_header *h;
-	char name[160], *text = json_dumps(req, JSON_COMPACT);
-	size_t len = strlen(text);
-	qb_ipcc_connection_t *c;
-	char *resp;
-	ssize_t n;
-	json_error_t jerr;
-
-	snprintf(name, sizeof(name), "%s%s", ZM_IPC_PREFIX, group);
-	if ((c = qb_ipcc_connect(name, IPC_MAX)) == NULL) {
-		fprintf(stderr, "zmctl: no zmworkerd for group %s here: %s\n", group,
-		    strerror(errno));
-		exit(EX_NODAEMON);
-	}
-	if (len + sizeof(*h) + 1 > IPC_MAX) {
-		fprintf(stderr, "zmctl: request too large\n");
-		exit(EX_REFUSED);
-	}
-	h = calloc(1, sizeof(*h) + len + 1);
-	resp = malloc(IPC_MAX);
-	if (h == NULL || resp == NULL)
-		abort();
-	h->id = ZM_IPC_ID;
-	h->size = (int32_t)(sizeof(*h) + len + 1);
-	memcpy(h + 1, text, len + 1);
-	free(text);
-	if ((n = qb_ipcc_send(c, h, (size_t)h->size)) < 0) {
-		fprintf(stderr, "zmctl: send: %s\n", strerror((int)-n));
-		exit(EX_NODAEMON);
-	}
-	free(h);
-	n = qb_ipcc_recv(c, resp, IPC_MAX, timeout_ms);
-	qb_ipcc_disconnect(c);
-	if (n == -ETIMEDOUT || n == -EAGAIN) {
-		free(resp);
-		return EX_TIMEOUT;
-	}
-	if (n < (ssize_t)sizeof(struct qb_ipc_response_header)) {
-		fprintf(stderr, "zmctl: no answer from zmworkerd: %s\n",
-		    n < 0 ? strerror((int)-n) : "short reply");
-		exit(EX_NODAEMON);
-	}
-	*answer = json_loadb(resp + sizeof(struct qb_ipc_response_header),
-	    strnlen(resp + sizeof(struct qb_ipc_response_header),
-	    (size_t)n - sizeof(struct qb_ipc_response_header)), JSON_DECODE_ANY, &jerr);
-	free(resp);
-	if (*answer == NULL) {
-		fprintf(stderr, "zmctl: unreadable answer: %s\n", jerr.text);
-		exit(EX_NODAEMON);
-	}
-	return 0;
 }
 
 static json_t *
@@ -121,6 +61,7 @@ main(int argc, char **argv)
 {
 	const char *group = "zmworker", *cmd;
 	json_t *req, *ans = NULL;
+	char why[512];
 	int timeout_ms = -1, ch, rc;
 
 	while ((ch = getopt(argc, argv, "+g:h")) != -1) {
@@ -165,11 +106,15 @@ main(int argc, char **argv)
 		json_object_set_new(req, "id", json_string(argv[optind]));
 	} else
 		usage();
-	rc = call(group, req, timeout_ms, &ans);
+	rc = zm_call(group, req, timeout_ms, &ans, why, sizeof(why));
 	json_decref(req);
-	if (rc == EX_TIMEOUT) {
+	if (rc == ZM_CALL_TIMEOUT) {
 		fprintf(stderr, "zmctl: %s: not finished within the wait time\n", argv[optind]);
 		return EX_TIMEOUT;
+	}
+	if (rc != ZM_CALL_OK) {
+		fprintf(stderr, "zmctl: %s\n", why);
+		return EX_NODAEMON;
 	}
 	if (json_is_object(ans) && json_object_get(ans, "error") != NULL) {
 		fprintf(stderr, "zmctl: %s\n", json_string_value(json_object_get(ans, "error")));

@@ -16,7 +16,6 @@
 
 #define ZMD_MEMBERS_MAX	64
 #define ZMD_NAME_MAX	64
-#define ZMD_IPC_MAX	(4 * 1024 * 1024)	/* largest IPC message, both ways */
 #define ZMD_MSG_MAX	(512 * 1024)		/* largest CPG message we send */
 
 struct zmd_member {

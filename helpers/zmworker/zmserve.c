@@ -36,7 +36,7 @@ respond(qb_ipcs_connection_t *c, json_t *v)
 	json_decref(v);
 	if (text == NULL)
 		return;
-	if (len + sizeof(*h) + 1 > ZMD_IPC_MAX) {
+	if (len + sizeof(*h) + 1 > ZM_IPC_MAX) {
 		free(text);
 		text = strdup("{\"error\":\"answer too large for IPC\"}");
 		len = strlen(text);
@@ -300,7 +300,7 @@ zmd_ipc_init(void)
 	zmd.ipcs = qb_ipcs_create(zmd.ipc_name, 0, QB_IPC_SHM, &sh);
 	if (zmd.ipcs == NULL)
 		return -1;
-	qb_ipcs_enforce_buffer_size(zmd.ipcs, ZMD_IPC_MAX);
+	qb_ipcs_enforce_buffer_size(zmd.ipcs, ZM_IPC_MAX);
 	qb_ipcs_poll_handlers_set(zmd.ipcs, &ph);
 	if ((rc = qb_ipcs_run(zmd.ipcs)) != 0) {
 		errno = -rc;

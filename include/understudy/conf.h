@@ -22,5 +22,9 @@ int	 conf_parse(const char *text, size_t len, struct conf *, char *why, size_t w
 int	 conf_load(const char *path, struct conf *, char *why, size_t whylen);
 const char *conf_get(const struct conf *, const char *key);
 void	 conf_free(struct conf *);
+/* Blank-separated words, a backslash escaping the next character (a blank
+ * inside a word): parameter values such as paths or extra arguments. */
+int	 conf_words_parse(const char *spec, char ***, size_t *, char *why, size_t whylen);
+void	 conf_words_free(char **, size_t);
 
 #endif

@@ -121,6 +121,9 @@ long	 ocf_int(const struct ocf_rsc *, int idx);
 int	 ocf_bool(const struct ocf_rsc *, int idx);
 int	 ocf_is_set(const struct ocf_rsc *, int idx);
 int	 ocf_is_probe(const struct ocf_rsc *);
+/* What a stop may spend: the operation timeout (OCF_RESKEY_CRM_meta_timeout,
+ * 120 s when unset) less a margin for killing what overstays. */
+long	 ocf_stop_budget_ms(void);
 
 int	 ocf_parse_bool(const char *, int *out);
 int	 ocf_parse_long(const char *, long *out);

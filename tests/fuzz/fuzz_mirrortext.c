@@ -84,10 +84,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char **w;
 		size_t n;
 
-		if (mirror_words_parse(s, &w, &n, why, sizeof(why)) == 0) {
+		if (conf_words_parse(s, &w, &n, why, sizeof(why)) == 0) {
 			if (n > 0)
 				mirror_excluded(w, n, w[n - 1], 1);
-			mirror_words_free(w, n);
+			conf_words_free(w, n);
 		}
 		break;
 	}

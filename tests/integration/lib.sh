@@ -198,7 +198,7 @@ ocft_run() {
 	lab_on_exit ocft clean "$agent"
 	ocft make -d "$LAB_DIR/configs" "$agent" >"$LAB_DIR/ocft-make-$agent.log" 2>&1 ||
 		fail "ocft make $agent: $(cat "$LAB_DIR/ocft-make-$agent.log")"
-	ocft test "$agent" >"$LAB_DIR/ocft-$agent.out" 2>&1
+	${OCFT_EXEC:-} ocft test "$agent" >"$LAB_DIR/ocft-$agent.out" 2>&1
 	out=$(sed 's/\x1b\[[0-9;]*m//g' "$LAB_DIR/ocft-$agent.out")
 	echo "$out"
 	echo "$out" | grep -q "FAILED\|ERROR:" && fail "ocft $agent reported failures"

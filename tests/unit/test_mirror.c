@@ -84,7 +84,7 @@ START_TEST(excludes)
 	size_t n;
 	char why[128];
 
-	ck_assert_int_eq(mirror_words_parse("*.swp cache/ /top/x a\\ b", &w, &n, why,
+	ck_assert_int_eq(conf_words_parse("*.swp cache/ /top/x a\\ b", &w, &n, why,
 	    sizeof(why)), 0);
 	ck_assert_uint_eq(n, 4);
 	ck_assert(mirror_excluded(w, n, "deep/dir/file.swp", 0));
@@ -94,7 +94,7 @@ START_TEST(excludes)
 	ck_assert(!mirror_excluded(w, n, "other/top/x", 0));
 	ck_assert(mirror_excluded(w, n, "d/a b", 0));
 	ck_assert(!mirror_excluded(w, n, "file.txt", 0));
-	mirror_words_free(w, n);
+	conf_words_free(w, n);
 }
 END_TEST
 
@@ -359,7 +359,7 @@ START_TEST(stream_end_to_end)
 	}
 	snprintf(spec, sizeof(spec), "%s/src/=%s/dst", tmp, tmp);
 	ck_assert_int_eq(mirror_paths_parse(spec, &c.roots, &c.nroots, why, sizeof(why)), 0);
-	ck_assert_int_eq(mirror_words_parse("*.swp", &c.excludes, &c.nexcludes, why,
+	ck_assert_int_eq(conf_words_parse("*.swp", &c.excludes, &c.nexcludes, why,
 	    sizeof(why)), 0);
 	c.self = self;
 	c.state_dir = state;
@@ -412,7 +412,7 @@ START_TEST(stream_end_to_end)
 	ck_assert_uint_eq(ps.conflicts, 2);	/* plain and its hard link sub/hard */
 	ck_assert(same("plain"));
 	mirror_roots_free(c.roots, c.nroots);
-	mirror_words_free(c.excludes, c.nexcludes);
+	conf_words_free(c.excludes, c.nexcludes);
 }
 END_TEST
 

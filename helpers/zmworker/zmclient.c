@@ -1,0 +1,69 @@
+/* The client side of zmworkerd's IPC, for zmctl and the agent. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qbipcc.h>
+
+#include "zmipc.h"
+
+enum zm_call_result
+zm_call(const char *group, json_t *req, int timeout_ms, json_t **answer, char *why,
+    size_t whylen)
+{
+	struct qb_ipc_request_header *h;
+	const size_t hl = sizeof(struct qb_ipc_response_header);
+	char name[160], *text = json_dumps(req, JSON_COMPACT), *resp;
+	size_t len = text ? strlen(text) : 0;
+	qb_ipcc_connection_t *c;
+	json_error_t jerr;
+	ssize_t n;
+
+	*answer = NULL;
+	snprintf(name, sizeof(name), "%s%s", ZM_IPC_PREFIX, group);
+	if (text == NULL || len + sizeof(*h) + 1 > ZM_IPC_MAX) {
+		free(text);
+		snprintf(why, whylen, "request too large");
+		return ZM_CALL_NODAEMON;
+	}
+	if ((c = qb_ipcc_connect(name, ZM_IPC_MAX)) == NULL) {
+		snprintf(why, whylen, "no zmworkerd for group %s here: %s", group,
+		    strerror(errno));
+		free(text);
+		return ZM_CALL_NODAEMON;
+	}
+	h = calloc(1, sizeof(*h) + len + 1);
+	resp = malloc(ZM_IPC_MAX);
+	if (h == NULL || resp == NULL)
+		abort();
+	h->id = ZM_IPC_ID;
+	h->size = (int32_t)(sizeof(*h) + len + 1);
+	memcpy(h + 1, text, len + 1);
+	free(text);
+	n = qb_ipcc_send(c, h, (size_t)h->size);
+	free(h);
+	if (n >= 0)
+		n = qb_ipcc_recv(c, resp, ZM_IPC_MAX, timeout_ms);
+	qb_ipcc_disconnect(c);
+	if (n == -ETIMEDOUT || n == -EAGAIN) {
+		free(resp);
+		snprintf(why, whylen, "no answer within %d ms", timeout_ms);
+		return ZM_CALL_TIMEOUT;
+	}
+	if (n < (ssize_t)hl) {
+		snprintf(why, whylen, "no answer from zmworkerd: %s",
+		    n < 0 ? strerror((int)-n) : "short reply");
+		free(resp);
+		return ZM_CALL_NODAEMON;
+	}
+	*answer = json_loadb(resp + hl, strnlen(resp + hl, (size_t)n - hl), JSON_DECODE_ANY, &jerr);
+	free(resp);
+	if (*answer == NULL) {
+		snprintf(why, whylen, "unreadable answer: %s", jerr.text);
+		return ZM_CALL_NODAEMON;
+	}
+	return ZM_CALL_OK;
+}
