@@ -118,13 +118,13 @@ zm_doc_status(const struct zm_doc *d)
 	int running = 0;
 	size_t i;
 
+	if (json_object_get(d->doc, "cancelled") != NULL)
+		return ZM_CANCELLED;	/* whatever ran, the user said stop */
 	json_array_foreach(results, i, r) {
 		if (run_finished(r))
 			return ZM_DONE;
 		running = 1;
 	}
-	if (json_object_get(d->doc, "cancelled") != NULL)
-		return ZM_CANCELLED;
 	return running ? ZM_RUNNING : ZM_PENDING;
 }
 
