@@ -1,0 +1,450 @@
+/* zmworker's parsers and merge rules: request validation with hostile
+ * documents (each refusal names the field), IDNA labels, zonemaster-cli's
+ * argv, output lines, and the document store: claims, union merges in any
+ * order, departed members, cancel, save and load. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../helpers/zmworker/zmdoc.h"
+#include "../../helpers/zmworker/zmreq.h"
+#include "../../helpers/zmworker/zmrun.h"
+#include "check_main.h"
+
+/* Checks text; returns the reason ("" when accepted). */
+static const char *
+check_text(const char *text)
+{
+	static char why[512];
+	struct zm_req req;
+	json_error_t jerr;
+	json_t *doc = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+
+	ck_assert_msg(doc != NULL, "test JSON broken: %s", text);
+	why[0] = '\0';
+	if (zm_req_check(doc, &req, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	else
+		ck_assert_msg(why[0] != '\0', "refused without a reason: %s", text);
+	json_decref(doc);
+	return why;
+}
+
+#define REFUSED(text, field) do { \
+	const char *w_ = check_text(text); \
+	ck_assert_msg(strncmp(w_, field, strlen(field)) == 0, \
+	    "%s: want a refusal naming %s, got \"%s\"", text, field, w_); \
+} while (0)
+#define ACCEPTED(text) do { \
+	const char *w_ = check_text(text); \
+	ck_assert_msg(w_[0] == '\0', "%s refused: %s", text, w_); \
+} while (0)
+
+#define DS2 "40079DDF8D09E7F10BB248A69B6630478A28EF969DDE399F95BC3B39F8CBACD7"
+#define DS1 "EF5D421412A5EAF1230071AFFD4F585E3B2B1A60"
+
+START_TEST(seed_requests)
+{
+	ACCEPTED("{\"name\": \"räksmörgås.se\", \"request\": {}}");
+	ACCEPTED("{\"name\": \"example.test\"}");
+	ACCEPTED("{\"name\": \"räksmörgås.se\", \"request\": {\"ds\": ["
+	    "{\"keytag\": 4711, \"algorithm\": 5, \"type\": 2, \"digest\": \"" DS2 "\"},"
+	    "{\"keytag\": 4711, \"algorithm\": 5, \"type\": 1, \"digest\": \"" DS1 "\"}],"
+	    "\"ns\": {\"ns.nic.se.\": [\"212.247.7.228\", \"2a00:801:f0:53::53\"],"
+	    "\"ns3.nic.se.\": [\"212.247.8.152\", \"2a00:801:f0:211::152\"]},"
+	    "\"ipv4\": true, \"ipv6\": true}}");
+	ACCEPTED("{\"name\": \"example.test.\"}");
+	ACCEPTED("{\"name\": \"_dmarc.example.test\"}");
+	/* Out-of-zone NS without addresses: zonemaster-cli looks them up. */
+	ACCEPTED("{\"name\": \"example.test\", \"request\": {\"ns\": {\"ns.other.test\": []}}}");
+}
+END_TEST
+
+START_TEST(hostile_requests)
+{
+	REFUSED("[]", "document");
+	REFUSED("\"example.test\"", "document");
+	REFUSED("{}", "name: missing");
+	REFUSED("{\"name\": 7}", "name: not a string");
+	REFUSED("{\"name\": \"\"}", "name: empty");
+	REFUSED("{\"name\": \"a..b\"}", "name: empty label");
+	REFUSED("{\"name\": \".\"}", "name:");
+	REFUSED("{\"name\": \"-a.test\"}", "name:");
+	REFUSED("{\"name\": \"a b.test\"}", "name:");
+	REFUSED("{\"name\": \"a\\u0000b.test\"}", "name: contains a NUL");
+	REFUSED("{\"name\": \"a;rm -rf.test\"}", "name:");
+	REFUSED("{\"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test\"}",
+	    "name: not a valid IDNA name (domain label longer than 63");
+	REFUSED("{\"name\": \"x.test\", \"request\": [], \"extra\": 1}", "extra: unknown key");
+	REFUSED("{\"name\": \"x.test\", \"_id\": \"abc\"}", "_id: set by zmworker");
+	REFUSED("{\"name\": \"x.test\", \"results\": []}", "results: set by zmworker");
+	REFUSED("{\"name\": \"x.test\", \"request\": 5}", "request: not an object");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"level\": 1}}", "request.level: unknown key");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ipv4\": \"yes\"}}", "request.ipv4: not true");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ipv4\": false, \"ipv6\": false}}",
+	    "request.ipv4/ipv6");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": {}}}", "request.ds: not an array");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [1]}}", "request.ds[0]: not an object");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": 65536, \"algorithm\": 5,"
+	    "\"type\": 2, \"digest\": \"" DS2 "\"}]}}", "request.ds[0].keytag: 65536 out of range");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": -1, \"algorithm\": 5,"
+	    "\"type\": 2, \"digest\": \"" DS2 "\"}]}}", "request.ds[0].keytag");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": 1.5, \"algorithm\": 5,"
+	    "\"type\": 2, \"digest\": \"" DS2 "\"}]}}", "request.ds[0].keytag: not an integer");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": 1, \"algorithm\": 256,"
+	    "\"type\": 2, \"digest\": \"" DS2 "\"}]}}", "request.ds[0].algorithm");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": 1, \"algorithm\": 5,"
+	    "\"type\": 2, \"digest\": \"" DS1 "\"}]}}", "request.ds[0].digest: 40 hex digits, digest type 2 needs 64");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": 1, \"algorithm\": 5,"
+	    "\"type\": 1, \"digest\": \"" DS2 "\"}]}}", "request.ds[0].digest: 64 hex digits");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": 1, \"algorithm\": 5,"
+	    "\"type\": 9, \"digest\": \"AB\"}]}}", "request.ds[0].type: digest type 9");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": 1, \"algorithm\": 5,"
+	    "\"type\": 1, \"digest\": \"ZZ5D421412A5EAF1230071AFFD4F585E3B2B1A60\"}]}}",
+	    "request.ds[0].digest: not hexadecimal");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"keytag\": 1, \"algorithm\": 5,"
+	    "\"type\": 1, \"digest\": \"" DS1 "\", \"x\": 1}]}}", "request.ds[0].x: unknown key");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ds\": [{\"algorithm\": 5,"
+	    "\"type\": 1, \"digest\": \"" DS1 "\"}]}}", "request.ds[0].keytag: missing");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ns\": []}}", "request.ns: not an object");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ns\": {\"ns1.x.test\": []}}}",
+	    "request.ns.\"ns1.x.test\": inside the tested zone");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ns\": {\"x.test\": []}}}",
+	    "request.ns.\"x.test\": inside");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ns\": {\"ns1.x.test\": [\"300.1.1.1\"]}}}",
+	    "request.ns.\"ns1.x.test\"[0]: \"300.1.1.1\" is not");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ns\": {\"ns1.x.test\": [7]}}}",
+	    "request.ns.\"ns1.x.test\"[0]: not a string");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ns\": {\"bad..ns\": [\"1.2.3.4\"]}}}",
+	    "request.ns.\"bad..ns\": empty label");
+	REFUSED("{\"name\": \"x.test\", \"request\": {\"ns\": {\"ns1.x.test\": \"1.2.3.4\"}}}",
+	    "request.ns.\"ns1.x.test\": not an array");
+}
+END_TEST
+
+START_TEST(labels)
+{
+	char a[ZM_NAME_MAX + 1], why[160];
+
+	ck_assert_int_eq(zm_name_alabel("räksmörgås.se", a, sizeof(a), why, sizeof(why)), 0);
+	ck_assert_str_eq(a, "xn--rksmrgs-5wao1o.se");
+	ck_assert_int_eq(zm_name_alabel("högskoleverket.se", a, sizeof(a), why, sizeof(why)), 0);
+	ck_assert_str_eq(a, "xn--hgskoleverket-imb.se");
+	ck_assert_int_eq(zm_name_alabel("Example.TEST.", a, sizeof(a), why, sizeof(why)), 0);
+	ck_assert_str_eq(a, "example.test");
+	ck_assert_int_eq(zm_name_alabel("xn--rksmrgs-5wao1o.se", a, sizeof(a), why, sizeof(why)), 0);
+	ck_assert_str_eq(a, "xn--rksmrgs-5wao1o.se");
+	ck_assert_int_eq(zm_name_alabel("\xff\xfe.se", a, sizeof(a), why, sizeof(why)), -1);
+	ck_assert_int_eq(zm_name_alabel("a.", a, sizeof(a), why, sizeof(why)), 0);
+	ck_assert_str_eq(a, "a");
+}
+END_TEST
+
+START_TEST(argv_from_request)
+{
+	json_t *doc = json_loads("{\"name\": \"räksmörgås.se\", \"request\": {\"ds\": ["
+	    "{\"keytag\": 4711, \"algorithm\": 5, \"type\": 1, \"digest\": \"" DS1 "\"}],"
+	    "\"ns\": {\"ns.nic.se.\": [\"212.247.7.228\", \"2a00:801:f0:53::53\"],"
+	    "\"ns.other.test\": []}, \"ipv6\": false}}", 0, NULL);
+	const char *extra[] = { "--hints", "/h", NULL };
+	char **v = zm_req_argv(doc, "zonemaster-cli", extra);
+	char line[2048] = "";
+
+	ck_assert_ptr_nonnull(v);
+	for (char **p = v; *p; p++) {
+		strcat(line, *p);
+		strcat(line, "|");
+	}
+	ck_assert_str_eq(line, "zonemaster-cli|--json-stream|--raw|--no-progress|--ipv4|--no-ipv6|"
+	    "--ns|ns.nic.se/212.247.7.228|--ns|ns.nic.se/2a00:801:f0:53::53|--ns|ns.other.test|"
+	    "--ds|4711,5,1," DS1 "|--hints|/h|xn--rksmrgs-5wao1o.se|");
+	zm_argv_free(v);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(output_lines)
+{
+	const char *ok = "{\"args\":{},\"level\":\"ERROR\",\"module\":\"ADDRESS\","
+	    "\"tag\":\"NAMESERVER_IP_PRIVATE_NETWORK\",\"testcase\":\"ADDRESS01\",\"timestamp\":0.029}";
+	json_t *m = zm_msg_parse(ok, strlen(ok));
+
+	ck_assert_ptr_nonnull(m);
+	json_decref(m);
+	ck_assert_ptr_null(zm_msg_parse("", 0));
+	ck_assert_ptr_null(zm_msg_parse("Looks OK.", 9));
+	ck_assert_ptr_null(zm_msg_parse("[1,2]", 5));
+	ck_assert_ptr_null(zm_msg_parse("{\"level\":\"INFO\"}", 16));
+	ck_assert_ptr_null(zm_msg_parse("{\"tag\":1,\"level\":\"INFO\"}", 24));
+	ck_assert_ptr_null(zm_msg_parse("{\"tag\":\"A\",\"tag\":\"B\",\"level\":\"X\"}", 34));
+}
+END_TEST
+
+/* ------------------------------------------------------------ store */
+
+static const char *gone_node = "";
+
+static int
+member(const char *name, void *ctx)
+{
+	(void)ctx;
+	return strcmp(name, gone_node) != 0;
+}
+
+static char dir[64];
+
+static void
+store_setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test-zm-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	gone_node = "";
+}
+
+static void
+store_teardown(void)
+{
+	const char *argv[] = { "rm", "-rf", dir, NULL };
+
+	if (fork() == 0) {
+		execvp(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	while (wait(NULL) > 0)
+		;
+}
+
+static json_t *
+request(const char *id, const char *name)
+{
+	return json_pack("{ss ss s{} s[]}", "_id", id, "name", name, "request", "results");
+}
+
+static json_t *
+result(const char *node, double start, int finished, int nmsg)
+{
+	json_t *r = json_pack("{ss ss ss sf s[]}", "alabel", "x.test", "ulabel", "x.test",
+	    "nodename", node, "start_time", start, "messages");
+
+	for (int i = 0; i < nmsg; i++)
+		json_array_append_new(json_object_get(r, "messages"), json_pack("{si ss ss}",
+		    "n", i, "tag", "T", "level", "INFO"));
+	if (finished)
+		json_object_set_new(r, "end_time", json_real(start + 1));
+	return r;
+}
+
+START_TEST(claims)
+{
+	struct zm_store *s = zm_store_new(dir, member, NULL);
+	json_t *doc = request("01-1-1", "x.test");
+	struct zm_doc *d;
+	int changed;
+
+	d = zm_store_merge(s, doc, &changed);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_int_eq(zm_doc_status(d), ZM_PENDING);
+	ck_assert_uint_eq(zm_store_count(s, ZM_PENDING), 1);
+	ck_assert_int_eq(zm_doc_claim(s, d, "node1", 100.5), 1);
+	ck_assert_int_eq(zm_doc_claim(s, d, "node2", 100.6), 0);	/* the first one won */
+	ck_assert_int_eq(zm_doc_status(d), ZM_RUNNING);
+	ck_assert_uint_eq(zm_store_count(s, ZM_PENDING), 0);
+	/* the same merge again changes nothing */
+	zm_store_merge(s, doc, &changed);
+	ck_assert_int_eq(changed, 0);
+	/* node1 leaves: its run is forgotten, the request pending again */
+	gone_node = "node1";
+	ck_assert_uint_eq(zm_store_drop_gone(s), 1);
+	ck_assert_int_eq(zm_doc_status(d), ZM_PENDING);
+	ck_assert_int_eq(zm_doc_claim(s, d, "node2", 101.0), 1);
+	json_decref(doc);
+	zm_store_free(s);
+}
+END_TEST
+
+/* Two sides of a partition both ran the test: in whichever order their
+ * copies meet, both results are kept, and a finished result beats the
+ * running copy of the same run. */
+START_TEST(merge_any_order)
+{
+	json_t *a = request("01-1-2", "x.test"), *b = request("01-1-2", "x.test");
+	json_t *c = request("01-1-2", "x.test");
+	char *text[2];
+
+	json_array_append_new(json_object_get(a, "results"), result("node1", 10.000001, 1, 3));
+	json_array_append_new(json_object_get(b, "results"), result("node3", 11.5, 1, 2));
+	json_array_append_new(json_object_get(c, "results"), result("node1", 10.000001, 0, 1));
+	for (int order = 0; order < 2; order++) {
+		struct zm_store *s = zm_store_new(dir, member, NULL);
+		json_t *seq[3] = { order ? c : a, b, order ? a : c };
+		struct zm_doc *d = NULL;
+		int changed;
+
+		for (int i = 0; i < 3; i++)
+			d = zm_store_merge(s, seq[i], &changed);
+		ck_assert_int_eq(zm_doc_status(d), ZM_DONE);
+		ck_assert_uint_eq(json_array_size(json_object_get(d->doc, "results")), 2);
+		ck_assert_ptr_nonnull(json_object_get(zm_doc_run(d, "node1", 10.000001), "end_time"));
+		{
+			/* compare as sets: sort by nodename */
+			json_t *r = json_object_get(d->doc, "results");
+
+			if (strcmp(json_string_value(json_object_get(json_array_get(r, 0), "nodename")),
+			    "node1") != 0) {
+				json_t *first = json_incref(json_array_get(r, 0));
+
+				json_array_remove(r, 0);
+				json_array_append_new(r, first);
+			}
+		}
+		text[order] = json_dumps(d->doc, JSON_COMPACT | JSON_SORT_KEYS);
+		zm_store_free(s);
+	}
+	ck_assert_str_eq(text[0], text[1]);
+	free(text[0]);
+	free(text[1]);
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+}
+END_TEST
+
+START_TEST(progress_and_finish)
+{
+	struct zm_store *s = zm_store_new(dir, member, NULL);
+	json_t *doc = request("01-1-3", "x.test"), *msgs = json_array(), *fin;
+	struct zm_doc *d;
+	int changed;
+
+	d = zm_store_merge(s, doc, &changed);
+	zm_doc_claim(s, d, "node1", 5.0);
+	json_array_append_new(msgs, json_pack("{ss ss}", "tag", "A", "level", "INFO"));
+	json_array_append_new(msgs, json_pack("{ss ss}", "tag", "B", "level", "INFO"));
+	zm_doc_progress(d, "node1", 5.0, 0, msgs);
+	zm_doc_progress(d, "node1", 5.0, 0, msgs);	/* a repeat adds nothing */
+	ck_assert_uint_eq(json_array_size(json_object_get(zm_doc_run(d, "node1", 5.0), "messages")), 2);
+	zm_doc_progress(d, "node1", 5.0, 5, msgs);	/* a gap is ignored */
+	ck_assert_uint_eq(json_array_size(json_object_get(zm_doc_run(d, "node1", 5.0), "messages")), 2);
+	fin = result("node1", 5.0, 1, 4);
+	ck_assert_int_eq(zm_doc_finish(s, d, fin), 1);
+	ck_assert_int_eq(zm_doc_finish(s, d, fin), 0);
+	ck_assert_int_eq(zm_doc_status(d), ZM_DONE);
+	/* a late running copy does not undo the finished result */
+	json_array_append_new(json_object_get(doc, "results"), result("node1", 5.0, 0, 9));
+	zm_store_merge(s, doc, &changed);
+	ck_assert_int_eq(changed, 0);
+	ck_assert_int_eq(zm_doc_status(d), ZM_DONE);
+	/* cancel is sticky and keeps the earliest time */
+	ck_assert_int_eq(zm_doc_cancel(s, d, 9.0), 1);
+	ck_assert_int_eq(zm_doc_cancel(s, d, 12.0), 0);
+	ck_assert_int_eq(zm_doc_status(d), ZM_CANCELLED);
+	json_decref(fin);
+	json_decref(msgs);
+	json_decref(doc);
+	zm_store_free(s);
+}
+END_TEST
+
+START_TEST(save_and_load)
+{
+	struct zm_store *s = zm_store_new(dir, member, NULL);
+	json_t *doc = request("01-1-4", "räksmörgås.se"), *doc2 = request("01-1-5", "y.test");
+	struct zm_doc *d, *d2;
+	char path[128];
+	FILE *f;
+	int changed;
+
+	d = zm_store_merge(s, doc, &changed);
+	d2 = zm_store_merge(s, doc2, &changed);
+	zm_doc_claim(s, d2, "node1", 7.25);		/* running: not written */
+	json_array_append_new(json_object_get(doc, "results"), result("node2", 1795409617.560831, 1, 2));
+	zm_store_merge(s, doc, &changed);
+	ck_assert_int_eq(zm_doc_save(s, d, 1), 0);
+	ck_assert_int_eq(zm_doc_save(s, d2, 0), 0);
+	zm_store_free(s);
+	/* garbage beside them is set aside, not fatal */
+	snprintf(path, sizeof(path), "%s/junk.json", dir);
+	f = fopen(path, "w");
+	fputs("{\"_id\": \"../../etc\", \"name\": \"x\"}", f);
+	fclose(f);
+	s = zm_store_new(dir, member, NULL);
+	ck_assert_int_eq(zm_store_load(s), 2);
+	d = zm_store_get(s, "01-1-4");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(zm_doc_status(d), ZM_DONE);
+	ck_assert_ptr_nonnull(zm_doc_run(d, "node2", 1795409617.560831));
+	ck_assert_int_eq(zm_doc_status(zm_store_get(s, "01-1-5")), ZM_PENDING);
+	snprintf(path, sizeof(path), "%s/junk.json.bad", dir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	json_decref(doc);
+	json_decref(doc2);
+	zm_store_free(s);
+}
+END_TEST
+
+START_TEST(hostile_documents)
+{
+	struct zm_store *s = zm_store_new(dir, member, NULL);
+	const char *bad[] = {
+		"{\"name\": \"x.test\"}",				/* no id */
+		"{\"_id\": \"../x\", \"name\": \"x.test\"}",		/* a path */
+		"{\"_id\": \"A-1\", \"name\": \"x.test\"}",		/* upper case */
+		"{\"_id\": \"01-1\", \"name\": \"a..b\"}",		/* bad request */
+		"{\"_id\": \"01-1\", \"name\": \"x.test\", \"results\": 3}",
+		"{\"_id\": \"01-1\", \"name\": \"x.test\", \"request\": {\"x\": 1}}",
+		"{\"_id\": \"0123456789012345678901234567890123456789012345678\", \"name\": \"x.test\"}",
+		NULL
+	};
+	int changed;
+
+	for (int i = 0; bad[i]; i++) {
+		json_t *j = json_loads(bad[i], 0, NULL);
+
+		ck_assert_msg(zm_store_merge(s, j, &changed) == NULL, "accepted %s", bad[i]);
+		json_decref(j);
+	}
+	/* results with the wrong shape are skipped, the document kept */
+	json_t *j = json_loads("{\"_id\": \"01-2\", \"name\": \"x.test\", \"results\": [1, {},"
+	    "{\"nodename\": 5, \"start_time\": 1, \"messages\": []}]}", 0, NULL);
+	struct zm_doc *d = zm_store_merge(s, j, &changed);
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(json_array_size(json_object_get(d->doc, "results")), 0);
+	json_decref(j);
+	ck_assert_int_eq(zm_id_valid("01a206c0a269-1-1"), 1);
+	ck_assert_int_eq(zm_id_valid(""), 0);
+	ck_assert_int_eq(zm_id_valid("-1"), 0);
+	ck_assert_int_eq(zm_id_valid("a/b"), 0);
+	zm_store_free(s);
+}
+END_TEST
+
+Suite *
+suite(void)
+{
+	Suite *s = suite_create("zmworker");
+	TCase *t = tcase_create("requests");
+	TCase *st = tcase_create("store");
+
+	tcase_add_test(t, seed_requests);
+	tcase_add_test(t, hostile_requests);
+	tcase_add_test(t, labels);
+	tcase_add_test(t, argv_from_request);
+	tcase_add_test(t, output_lines);
+	suite_add_tcase(s, t);
+	tcase_add_checked_fixture(st, store_setup, store_teardown);
+	tcase_add_test(st, claims);
+	tcase_add_test(st, merge_any_order);
+	tcase_add_test(st, progress_and_finish);
+	tcase_add_test(st, save_and_load);
+	tcase_add_test(st, hostile_documents);
+	suite_add_tcase(s, st);
+	return s;
+}
