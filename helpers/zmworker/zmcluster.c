@@ -1,7 +1,8 @@
 /* The cluster side of zmworkerd: CPG membership and the protocol, every
  * message a JSON object {"t": TYPE, ...} multicast in agreed order:
  *   hello      {node, max}            who a member is (sent on every view)
- *   submit     {doc}                  a new request
+ *   submit     {doc, claim?}          a new request, claimed by its sender
+ *                                     when it has a free slot
  *   claim      {id, node, start}      the first one delivered wins
  *   progress   {id, node, start, from, messages}
  *   done       {id, result}
@@ -179,8 +180,8 @@ id_hash(const char *id)
 	return h;
 }
 
-static void
-claim(const char *id)
+static double
+claim_time(void)
 {
 	static double last;
 	double start = zmd_now();
@@ -188,6 +189,25 @@ claim(const char *id)
 	if (start <= last)
 		start = last + 1e-6;	/* a run is named by node and start */
 	last = start;
+	return start;
+}
+
+/* Free slots for new claims; 0 when this node may not claim at all. */
+static long
+can_claim(void)
+{
+	long free = (long)zmd.max_parallel - (long)zmd.nruns - (long)zmd.ninflight;
+
+	if (zmd.stopping || !zmd.synced || !zmd.quorate || free <= 0)
+		return 0;
+	return free;
+}
+
+static void
+claim(const char *id)
+{
+	double start = claim_time();
+
 	strcpy(zmd.inflight[zmd.ninflight++], id);
 	zmd_send(json_pack("{ss ss ss sf}", "t", "claim", "id", id, "node", zmd.nodename,
 	    "start", start));
@@ -200,10 +220,8 @@ void
 zmd_schedule(void)
 {
 	size_t nm = zmd.nmembers ? zmd.nmembers : 1, rank = my_rank();
-	long free = (long)zmd.max_parallel - (long)zmd.nruns - (long)zmd.ninflight;
+	long free = can_claim();
 
-	if (zmd.stopping || !zmd.synced || !zmd.quorate || free <= 0)
-		return;
 	for (int pass = 0; pass < 2 && free > 0; pass++) {
 		qb_map_iter_t *it = qb_map_iter_create(zmd.store->pending);
 		const char *id;
@@ -232,6 +250,7 @@ save(struct zm_doc *d, int durable)
 static void
 on_submit(json_t *m, int mine)
 {
+	json_t *c;
 	int changed;
 	struct zm_doc *d = zm_store_merge(zmd.store, json_object_get(m, "doc"), &changed);
 
@@ -241,23 +260,27 @@ on_submit(json_t *m, int mine)
 	}
 	if (changed && !mine)
 		save(d, 0);
+	/* The sender's claim (see zmd_submit): valid even while a view syncs,
+	 * nobody else can have claimed a document that was just born. */
+	if ((c = json_object_get(m, "claim")) != NULL && !mine &&
+	    json_is_string(json_object_get(c, "node")))
+		zm_doc_claim(zmd.store, d, json_string_value(json_object_get(c, "node")),
+		    json_number_value(json_object_get(c, "start")));
 	zmd_ipc_doc_changed(d);
 }
 
+/* c = {node, start}, for d (NULL: unknown here). */
 static void
-on_claim(json_t *m, int mine)
+decide_claim(struct zm_doc *d, json_t *c, int mine)
 {
-	const char *id = json_string_value(json_object_get(m, "id"));
-	const char *node = json_string_value(json_object_get(m, "node"));
-	double start = json_number_value(json_object_get(m, "start"));
-	struct zm_doc *d;
+	const char *node = json_string_value(json_object_get(c, "node"));
+	double start = json_number_value(json_object_get(c, "start"));
 	int won = 0;
 
-	if (id == NULL || node == NULL)
+	if (node == NULL)
 		return;
-	if (mine)
-		inflight_del(id);
-	d = zm_store_get(zmd.store, id);
+	if (mine && d != NULL)
+		inflight_del(d->id);
 	/* Void while the view is syncing: every member knows it is. */
 	if (d != NULL && zmd.synced)
 		won = zm_doc_claim(zmd.store, d, node, start);
@@ -268,6 +291,17 @@ on_claim(json_t *m, int mine)
 		zmd_run_begin(d, start);
 	} else
 		zmd.claims_lost++;
+}
+
+static void
+on_claim(json_t *m, int mine)
+{
+	const char *id = json_string_value(json_object_get(m, "id"));
+	struct zm_doc *d = id ? zm_store_get(zmd.store, id) : NULL;
+
+	if (mine && d == NULL && id != NULL)
+		inflight_del(id);
+	decide_claim(d, m, mine);
 }
 
 static void
@@ -578,7 +612,7 @@ zmd_submit(json_t *request, char *id, size_t idlen, char *why, size_t whylen)
 {
 	struct zm_req req;
 	struct zm_doc *d;
-	json_t *doc;
+	json_t *doc, *msg;
 	int changed;
 
 	if (zm_req_check(request, &req, why, whylen) < 0)
@@ -600,7 +634,23 @@ zmd_submit(json_t *request, char *id, size_t idlen, char *why, size_t whylen)
 		json_decref(doc);
 		return -1;
 	}
-	zmd_send(json_pack("{ss so}", "t", "submit", "doc", doc));
+	msg = json_pack("{ss sO}", "t", "submit", "doc", doc);
+	/* With a free slot here, the claim rides with the request. No other
+	 * node can know the id before this message (our own state messages
+	 * follow it), so the claim is the first for it on every node: it wins
+	 * for sure, and the test starts now instead of a round trip later. */
+	if (can_claim() > 0) {
+		double start = claim_time();
+
+		json_object_set_new(msg, "claim", json_pack("{ss sf}", "node", zmd.nodename,
+		    "start", start));
+		zm_doc_claim(zmd.store, d, zmd.nodename, start);
+		zmd.claims_won++;
+		zmd_run_begin(d, start);
+		zmd_send(msg);
+	} else
+		zmd_send(msg);
+	json_decref(doc);
 	return 0;
 }
 

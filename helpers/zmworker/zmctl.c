@@ -1,6 +1,7 @@
 /* zmctl — talks to the local zmworkerd; prints JSON.
  *
- *   zmctl [-g GROUP] submit [FILE|-]      prints {"id": ...}
+ *   zmctl [-g GROUP] submit [FILE|-]      prints {"id": ...}; a JSON array of
+ *                                         requests gets an array of answers
  *   zmctl [-g GROUP] get ID
  *   zmctl [-g GROUP] list [--pending|--running|--done|--cancelled]
  *   zmctl [-g GROUP] wait [-t SECONDS] ID

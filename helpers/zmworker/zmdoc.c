@@ -439,9 +439,13 @@ zm_store_load(struct zm_store *s)
 		json_t *doc;
 		int changed;
 
+		snprintf(path, sizeof(path), "%s/%s", s->dir, de->d_name);
+		if (len > 9 && strcmp(de->d_name + len - 9, ".json.tmp") == 0) {
+			unlink(path);	/* a write cut short; the original is intact */
+			continue;
+		}
 		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", s->dir, de->d_name);
 		doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 		if (doc == NULL || zm_store_merge(s, doc, &changed) == NULL) {
 			log_err("zmworker: %s: %s; kept as .bad", path,

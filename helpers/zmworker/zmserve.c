@@ -15,13 +15,15 @@
 #include "zmd.h"
 #include "zmipc.h"
 
-enum wait_kind { W_SUBMIT, W_DONE, W_CANCEL };
+enum wait_kind { W_SUBMIT, W_DONE, W_CANCEL, W_BULK };
 
 struct waiter {
 	LIST_ENTRY(waiter) link;
 	qb_ipcs_connection_t	*c;
 	char			 id[ZM_ID_MAX];
 	enum wait_kind		 kind;
+	json_t			*answer;	/* W_BULK: [{"id"} | {"error"}] */
+	json_t			*left;		/* W_BULK: ids not delivered yet */
 };
 
 static LIST_HEAD(, waiter) waiters = LIST_HEAD_INITIALIZER(waiters);
@@ -85,6 +87,8 @@ wait_add(qb_ipcs_connection_t *c, const char *id, enum wait_kind kind)
 static void
 wait_free(struct waiter *w)
 {
+	json_decref(w->answer);
+	json_decref(w->left);
 	LIST_REMOVE(w, link);
 	qb_ipcs_connection_unref(w->c);
 	free(w);
@@ -98,6 +102,9 @@ wait_ready(const struct waiter *w, struct zm_doc *d)
 	switch (w->kind) {
 	case W_SUBMIT:
 		return 1;
+	case W_BULK:
+		json_object_del(w->left, d->id);
+		return json_object_size(w->left) == 0;
 	case W_DONE:
 		return st == ZM_DONE || st == ZM_CANCELLED;
 	case W_CANCEL:
@@ -122,6 +129,13 @@ zmd_ipc_doc_changed(struct zm_doc *d)
 
 	for (w = LIST_FIRST(&waiters); w != NULL; w = next) {
 		next = LIST_NEXT(w, link);
+		if (w->kind == W_BULK) {
+			if (wait_ready(w, d)) {
+				respond(w->c, json_incref(w->answer));
+				wait_free(w);
+			}
+			continue;
+		}
 		if (strcmp(w->id, d->id) != 0 || !wait_ready(w, d))
 			continue;
 		if (w->kind == W_SUBMIT)
@@ -155,6 +169,35 @@ cmd_list(const json_t *req)
 	return out;
 }
 
+/* Many requests in one call (CouchDB's _bulk_docs habit): one answer per
+ * request, in order, once every accepted one is delivered. */
+static json_t *
+submit_bulk(qb_ipcs_connection_t *c, json_t *docs)
+{
+	json_t *answer = json_array(), *left = json_object(), *doc;
+	char newid[ZM_ID_MAX], why[512];
+	struct waiter *w;
+	size_t i;
+
+	json_array_foreach(docs, i, doc) {
+		if (zmd_submit(doc, newid, sizeof(newid), why, sizeof(why)) < 0) {
+			json_array_append_new(answer, json_pack("{ss}", "error", why));
+			continue;
+		}
+		json_array_append_new(answer, json_pack("{ss}", "id", newid));
+		json_object_set_new(left, newid, json_true());
+	}
+	if (json_object_size(left) == 0) {
+		json_decref(left);
+		return answer;
+	}
+	wait_add(c, "", W_BULK);
+	w = LIST_FIRST(&waiters);
+	w->answer = answer;
+	w->left = left;
+	return NULL;
+}
+
 /* Returns the answer, or NULL when the answer comes later (a waiter). */
 static json_t *
 handle(qb_ipcs_connection_t *c, const json_t *req)
@@ -170,6 +213,8 @@ handle(qb_ipcs_connection_t *c, const json_t *req)
 		return zmd_status();
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list(req);
+	if (strcmp(cmd, "submit") == 0 && json_is_array(json_object_get(req, "doc")))
+		return submit_bulk(c, json_object_get(req, "doc"));
 	if (strcmp(cmd, "submit") == 0) {
 		if (zmd_submit(json_object_get(req, "doc"), newid, sizeof(newid), why,
 		    sizeof(why)) < 0)

@@ -366,6 +366,7 @@ totem {
 }
 system {
 	state_dir: $d/corosync
+	sched_rr: ${CLUSTER_SCHED_RR:-yes}
 }
 logging {
 	to_logfile: yes

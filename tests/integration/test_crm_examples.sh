@@ -9,7 +9,8 @@
 lab_init
 need crm pcs crm_verify unshare
 ex=$(cd "$(dirname "$0")/../../crm-examples" && pwd)
-cp "$TOP_BUILDDIR/agents/pgwarm" "$TOP_BUILDDIR/agents/dnsrr" "$TOP_BUILDDIR/agents/mirror" "$LAB_DIR/ocf/"
+cp "$TOP_BUILDDIR/agents/pgwarm" "$TOP_BUILDDIR/agents/dnsrr" "$TOP_BUILDDIR/agents/mirror" \
+	"$TOP_BUILDDIR/agents/zmworker" "$LAB_DIR/ocf/"
 if [ ! -d /usr/lib/ocf/resource.d/understudy ]; then	# a mount point only
 	mkdir -p /usr/lib/ocf/resource.d/understudy
 	lab_on_exit rmdir /usr/lib/ocf/resource.d/understudy
