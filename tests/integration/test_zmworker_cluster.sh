@@ -115,6 +115,26 @@ done
 cmp -s "$LAB_DIR/list1" "$LAB_DIR/list2" && cmp -s "$LAB_DIR/list1" "$LAB_DIR/list3" ||
 	fail "the nodes disagree after the heal"
 
+# --- kill -9 of node1's zmworkerd while it takes requests and finishes
+# tests: every id it handed out survives, and is run.
+( for j in $(seq 1 60); do submit 1 "k$j.example.test" || break; done ) >"$LAB_DIR/accepted" 2>/dev/null &
+subs=$!
+sleep 1.5
+kill -9 "$(cat "$LAB_DIR/node1/zm/zmworkerd.pid")"
+wait $subs
+grep -c . "$LAB_DIR/accepted" >/dev/null || fail "no request was accepted before the kill"
+nacc=$(grep -c . "$LAB_DIR/accepted")
+zmd_start 1
+wait_for 20 "node1 back in the group" synced_all 1 2 3
+wait_for 30 "the accepted requests done" all_done $((done0 + 11 + nacc)) "1 2 3"
+while read -r id; do
+	for i in 1 2 3; do
+		[ "$(zm "$i" get "$id" | jq -r .status)" = done ] || fail "$id lost or not done on node$i"
+	done
+done <"$LAB_DIR/accepted"
+log "kill -9 of zmworkerd: all $nacc accepted requests kept and run"
+done0=$((done0 + nacc))
+
 # --- node2 dies (corosync, zmworkerd, its tests: kill -9) mid-run.
 : >"$ZMFAKE_LOG"
 for j in $(seq 1 9); do submit 1 "slowk$j.example.test" >/dev/null; done
