@@ -43,7 +43,7 @@ static enum ocf_exitcode v_key_file(const char *, char *, size_t);
 static enum ocf_exitcode v_printable(const char *, char *, size_t);
 
 static const struct ocf_param params[] = {
-	{ "name", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, v_dns_name,
+	{ "name", OCF_STRING, OCF_P_REQUIRED | OCF_P_POSITIONAL, NULL, 0, 0, v_dns_name,
 	  "Round-robin name", "The name whose A/AAAA RRset holds one record per healthy node, "
 	  "e.g. www.example.com." },
 	{ "address", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, v_address,

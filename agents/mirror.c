@@ -43,7 +43,7 @@ static enum ocf_exitcode v_paths(const char *, char *, size_t);
 static enum ocf_exitcode v_patterns(const char *, char *, size_t);
 
 static const struct ocf_param params[] = {
-	{ "paths", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, v_paths,
+	{ "paths", OCF_STRING, OCF_P_REQUIRED | OCF_P_POSITIONAL, NULL, 0, 0, v_paths,
 	  "Paths", "What to keep identical on the other nodes, blank-separated absolute "
 	  "paths (a backslash escapes a blank): directories and files, e.g. \"/srv/www/ "
 	  "/etc/passwd /etc/shadow /etc/group\". rsync's trailing-slash rule applies, and "

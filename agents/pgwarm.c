@@ -59,7 +59,8 @@ static enum ocf_exitcode v_oneof_require(const char *, char *, size_t);
 static enum ocf_exitcode v_oneof_failback(const char *, char *, size_t);
 
 static const struct ocf_param params[] = {
-	{ "pgdata", OCF_STRING, OCF_P_REQUIRED | OCF_P_UNIQUE, NULL, 0, 0, v_pgdata,
+	{ "pgdata", OCF_STRING, OCF_P_REQUIRED | OCF_P_UNIQUE | OCF_P_POSITIONAL, NULL, 0, 0,
+	  v_pgdata,
 	  "Data directory", "The PostgreSQL data directory (holding PG_VERSION and "
 	  "postgresql.conf). The agent adds one include_if_exists line to postgresql.conf and "
 	  "owns pgwarm.conf and pgwarm-archive.conf next to it; nothing else is touched." },

@@ -40,7 +40,7 @@ static enum ocf_exitcode v_words(const char *, char *, size_t);
 static enum ocf_exitcode v_group(const char *, char *, size_t);
 
 static const struct ocf_param params[] = {
-	{ "max_parallel", OCF_INTEGER, 0, "4", 1, 256, NULL,
+	{ "max_parallel", OCF_INTEGER, OCF_P_POSITIONAL, "4", 1, 256, NULL,
 	  "Tests at once", "The most Zonemaster tests this node runs at the same time; the "
 	  "others wait for a free slot here or on another node." },
 	{ "state_dir", OCF_STRING, OCF_P_UNIQUE, "/var/lib/understudy/zmworker", 0, 0,

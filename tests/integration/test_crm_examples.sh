@@ -35,4 +35,40 @@ verify() {	# verify EXAMPLE: load both forms, crm_verify each
 for f in "$ex"/*.crm; do
 	verify "$(basename "$f" .crm)"
 done
+
+# haresources2crm: the seed's line (with an init script this machine has)
+# and every other form, through crm and pcs, with mirror's settings taken
+# from its legacy mirror.conf.
+H2C=$TOP_BUILDDIR/helpers/haresources/haresources2crm
+mkdir -p "$LAB_DIR/etc" "$LAB_DIR/conv"
+cat >"$LAB_DIR/etc/mirror.conf" <<EOF
+paths = /srv/www/ /etc/passwd
+nodes = nodeA=192.168.85.11 nodeB=192.168.85.12
+ssh_key = /root/.ssh/id_ed25519
+known_hosts = /root/.ssh/known_hosts
+EOF
+cat >"$LAB_DIR/etc/dnsrr.conf" <<EOF
+name = old.example.com
+address = nodeA=192.168.85.11 nodeB=192.168.85.12
+servers = 192.168.85.53
+tsig_key_file = /etc/bind/rr.key
+EOF
+cat >"$LAB_DIR/haresources" <<'EOF'
+# as in the seed, with an init script that exists here
+nodeA 192.168.85.1 mirror ssh
+nodeB IPaddr::10.0.0.5/24/eth0 Filesystem::/dev/sdb1::/srv/data::ext4 \
+	dnsrr::www.example.com
+EOF
+"$H2C" --conf-dir "$LAB_DIR/etc" "$LAB_DIR/haresources" >"$LAB_DIR/conv/haresources.crm" ||
+	fail "haresources2crm failed"
+"$H2C" --pcs --conf-dir "$LAB_DIR/etc" "$LAB_DIR/haresources" >"$LAB_DIR/conv/haresources.pcs" ||
+	fail "haresources2crm --pcs failed"
+grep -q '^group grp_nodeA ip_192.168.85.1 mirror ssh$' "$LAB_DIR/conv/haresources.crm" ||
+	fail "seed line: $(cat "$LAB_DIR/conv/haresources.crm")"
+grep -q '^	params name=www.example.com address=' "$LAB_DIR/conv/haresources.crm" ||
+	fail "dnsrr::NAME did not set name over dnsrr.conf"
+ex=$LAB_DIR/conv verify haresources
+printf 'nodeA 192.168.85.1 mirror::a::b\n' | "$H2C" - 2>"$LAB_DIR/h2c.err" && fail "a bad line converted"
+grep -q '^stdin:1:20: mirror takes one argument' "$LAB_DIR/h2c.err" || fail "error: $(cat "$LAB_DIR/h2c.err")"
+log "haresources2crm: the seed's line and the other forms load through crm and pcs"
 log "PASS"
