@@ -252,13 +252,15 @@ dispatch(struct ocf_rsc *r, int argc, char **argv)
 }
 
 /* Heartbeat's ResourceManager only knows success or failure, and reads
- * "running"/"stopped" from status (LSB: 3 when stopped). */
+ * "running"/"stopped" from status (LSB: 3 when stopped). For a promotable
+ * agent only the promoted role counts as running: in Heartbeat v1 the
+ * active node holds the primary. */
 static int
-legacy_exit(const char *verb, enum ocf_exitcode rc)
+legacy_exit(const char *verb, enum ocf_exitcode rc, int promotable)
 {
 	if (strcmp(verb, "status") != 0)
 		return rc == OCF_SUCCESS ? 0 : 1;
-	if (rc == OCF_SUCCESS || rc == OCF_RUNNING_PROMOTED) {
+	if (rc == OCF_RUNNING_PROMOTED || (rc == OCF_SUCCESS && !promotable)) {
 		printf("running\n");
 		return 0;
 	}
@@ -266,14 +268,51 @@ legacy_exit(const char *verb, enum ocf_exitcode rc)
 	return rc == OCF_NOT_RUNNING ? 3 : 1;
 }
 
+static enum ocf_exitcode
+run_one(const struct ocf_agent *a, const char *action, int legacy, int argc, char **argv)
+{
+	const char *dbg = getenv("HA_debug");
+	enum ocf_exitcode rc;
+	struct ocf_rsc r;
+
+	ocf_rsc_init(&r, a, action);
+	r.legacy = legacy;
+	ocf_rsc_from_env(&r);
+	log_init(r.instance, 1, dbg && strcmp(dbg, "1") == 0);
+	if (!legacy && argc > 2)
+		rc = ocf_fail(OCF_ERR_ARGS, "unexpected argument \"%s\"", argv[2]);
+	else
+		rc = dispatch(&r, argc, argv);
+	log_debug("%s: %s", action, ocf_exitcode_name(rc));
+	ocf_rsc_free(&r);
+	log_fini();
+	return rc;
+}
+
+/* Heartbeat v1 has no roles: the node that takes the resource over gets
+ * the promoted one (start, then promote), the one that gives it up stops
+ * (demote, then stop). */
+static enum ocf_exitcode
+legacy_promotable(const struct ocf_agent *a, const char *verb, int argc, char **argv)
+{
+	enum ocf_exitcode rc;
+
+	if (strcmp(verb, "start") == 0) {
+		rc = run_one(a, "start", 1, argc, argv);
+		return rc == OCF_SUCCESS ? run_one(a, "promote", 1, argc, argv) : rc;
+	}
+	rc = run_one(a, "monitor", 1, argc, argv);
+	if (rc == OCF_RUNNING_PROMOTED && (rc = run_one(a, "demote", 1, argc, argv)) != OCF_SUCCESS)
+		return rc;
+	return run_one(a, "stop", 1, argc, argv);
+}
+
 int
 ocf_main(const struct ocf_agent *a, int argc, char **argv)
 {
-	struct ocf_rsc r;
 	enum ocf_exitcode rc;
 	const char *verb;
 	struct buf b = BUF_INIT;
-	const char *dbg = getenv("HA_debug");
 	int legacy = is_legacy(argc, argv);
 
 	if (argc < 2) {
@@ -294,16 +333,10 @@ ocf_main(const struct ocf_agent *a, int argc, char **argv)
 		usage(a, stdout);
 		return OCF_SUCCESS;
 	}
-	ocf_rsc_init(&r, a, strcmp(verb, "status") == 0 && legacy ? "monitor" : verb);
-	r.legacy = legacy;
-	ocf_rsc_from_env(&r);
-	log_init(r.instance, 1, dbg && strcmp(dbg, "1") == 0);
-	if (!legacy && argc > 2) {
-		rc = ocf_fail(OCF_ERR_ARGS, "unexpected argument \"%s\"", argv[2]);
-	} else
-		rc = dispatch(&r, argc, argv);
-	log_debug("%s: %s", verb, ocf_exitcode_name(rc));
-	ocf_rsc_free(&r);
-	log_fini();
-	return legacy ? legacy_exit(verb, rc) : (int)rc;
+	if (legacy && find_action(a, "promote") != NULL &&
+	    (strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0))
+		return legacy_exit(verb, legacy_promotable(a, verb, argc, argv), 1);
+	rc = run_one(a, legacy && strcmp(verb, "status") == 0 ? "monitor" : verb, legacy,
+	    argc, argv);
+	return legacy ? legacy_exit(verb, rc, find_action(a, "promote") != NULL) : (int)rc;
 }

@@ -161,4 +161,21 @@ out=$(ocf-tester -n rrt -o name=www.example.test -o address=192.0.2.60 \
 	-o servers="127.0.0.1:$PA" -o tsig_key_file="$TSIG_KEY_FILE" "$AGENT" 2>&1) ||
 	fail "ocf-tester: $out"
 log "ocf-tester: passed"
+
+# Heartbeat v1 ("dnsrr::NAME" in haresources): the settings from dnsrr.conf,
+# the record's name as the argument.
+cat >"$LAB_DIR/dnsrr.conf" <<EOF
+address = 192.0.2.70
+servers = 127.0.0.1:$PA
+tsig_key_file = $TSIG_KEY_FILE
+EOF
+hb() { env -i PATH="$PATH" UNDERSTUDY_CONF="$LAB_DIR/dnsrr.conf" HA_RSCTMP="$LAB_DIR/rsctmp" \
+	"$AGENT" www.example.test "$@"; }
+hb start >>"$LAB_DIR/agent.log" 2>&1 || fail "heartbeat start: $(tail -n 3 "$LAB_DIR/agent.log")"
+rrset "$PA" www.example.test | grep -qw 192.0.2.70 || fail "heartbeat start: no record"
+[ "$(hb status 2>/dev/null)" = running ] || fail "heartbeat status: $(hb status 2>&1)"
+hb stop >>"$LAB_DIR/agent.log" 2>&1 || fail "heartbeat stop"
+rrset "$PA" www.example.test | grep -qw 192.0.2.70 && fail "heartbeat stop left the record"
+[ "$(hb status 2>/dev/null)" = stopped ] || fail "heartbeat status after stop: $(hb status 2>&1)"
+log "Heartbeat v1: dnsrr::NAME start, status, stop"
 log "PASS"

@@ -60,4 +60,28 @@ run_agent monitor >/dev/null 2>&1; rc=$?
 [ $rc -eq 1 ] || fail "monitor after the daemon died: $rc, want 1 (ERR_GENERIC)"
 run_agent stop >/dev/null 2>&1 || fail "stop after the daemon died"
 log "a dead daemon: monitor says ERR_GENERIC, stop succeeds"
+
+# Heartbeat v1 (a resource.d line "mirror::SRC=DEST"): the settings from a
+# mirror.conf, the path as the argument; start, status, stop's final sync.
+cat >"$LAB_DIR/mirror.conf" <<EOF
+nodes = $me=127.0.0.1 peer=127.0.0.1:$SSHD_PORT
+ssh_key = $SSH_KEY
+known_hosts = $KNOWN_HOSTS
+state_dir = $LAB_DIR/state-hb
+helpers = $H
+interval = 3600
+EOF
+mkdir -p "$LAB_DIR/hb-src"
+echo hb >"$LAB_DIR/hb-src/file"
+hb() { env -i PATH="$PATH" UNDERSTUDY_CONF="$LAB_DIR/mirror.conf" HA_RSCTMP="$LAB_DIR" \
+	"$agent" "$LAB_DIR/hb-src/=$LAB_DIR/hb-dst" "$@"; }
+hb start >"$LAB_DIR/hb.out" 2>&1 || fail "heartbeat start: $(cat "$LAB_DIR/hb.out")"
+[ "$(hb status 2>/dev/null)" = running ] || fail "heartbeat status: $(hb status 2>&1)"
+wait_for 10 "the heartbeat-started sync" test -f "$LAB_DIR/hb-dst/file"
+echo late >"$LAB_DIR/hb-src/late"
+hb stop >"$LAB_DIR/hb.out" 2>&1 || fail "heartbeat stop: $(cat "$LAB_DIR/hb.out")"
+[ "$(cat "$LAB_DIR/hb-dst/late" 2>/dev/null)" = late ] || fail "no final sync on heartbeat stop"
+out=$(hb status 2>/dev/null); rc=$?
+[ "$out" = stopped ] && [ $rc = 3 ] || fail "heartbeat status after stop: $out ($rc)"
+log "Heartbeat v1: mirror::PATHS start, status, stop with its final sync"
 exit 0

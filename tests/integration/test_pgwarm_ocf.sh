@@ -90,6 +90,33 @@ mkdir -p "$LAB_DIR/rootowned/data"
 expect_rc 6 "not owned by system_user" OCF_RESKEY_pgdata="$LAB_DIR/rootowned/data"
 log "hostile parameters: clear errors with the right exit codes"
 
+# Heartbeat v1 ("pgwarm::PGDATA" in haresources): the settings from a
+# pgwarm.conf, the data directory as the argument. The node that takes the
+# resource gets the primary (start, then promote); stop demotes and stops;
+# status says running only for the primary.
+cat >"$LAB_DIR/pgwarm.conf" <<EOF
+pghost = "$D/run"
+pgport = $PORT
+archive_dir = "$D/archive"
+nodes = $me=127.0.0.1 peer=127.0.0.1:$SSHD_PORT
+ssh_key = $SSH_KEY
+known_hosts = $KNOWN_HOSTS
+helpers = $H
+logfile = "$D/postgres.log"
+EOF
+hb() { env -i PATH="$PATH" UNDERSTUDY_CONF="$LAB_DIR/pgwarm.conf" HA_RSCTMP="$LAB_DIR" \
+	"$agent" "$D/data" "$@"; }
+out=$(hb status 2>/dev/null); rc=$?
+[ "$out" = stopped ] && [ $rc = 3 ] || fail "heartbeat status before start: $out ($rc)"
+hb start >"$LAB_DIR/hb.out" 2>&1 || fail "heartbeat start: $(cat "$LAB_DIR/hb.out")"
+[ "$(hb status 2>/dev/null)" = running ] || fail "heartbeat status: $(hb status 2>&1)"
+runuser -u postgres -- "$PGBIN/psql" -h "$D/run" -p "$PORT" -XAtq -d postgres \
+	-c "insert into t values (2)" >/dev/null || fail "the heartbeat-started server is not a primary"
+hb stop >"$LAB_DIR/hb.out" 2>&1 || fail "heartbeat stop: $(cat "$LAB_DIR/hb.out")"
+out=$(hb status 2>/dev/null); rc=$?
+[ "$out" = stopped ] && [ $rc = 3 ] || fail "heartbeat status after stop: $out ($rc)"
+log "Heartbeat v1: pgwarm::PGDATA start (as primary), status, stop"
+
 # ocft, on a second data directory.
 O=$LAB_DIR/ocft
 pgwarm_db "$O"
