@@ -12,7 +12,10 @@
  *  - start succeeds when at least one server holds the record; monitor
  *    repairs the others;
  *  - stop never fails for DNS reasons (a failed stop means fencing, which
- *    would not remove a record either); what it could not do is logged. */
+ *    would not remove a record either); what it could not do is logged;
+ *  - a node that leaves the cluster without stopping (a crash) cannot
+ *    withdraw its record: every other node's monitor withdraws the records
+ *    of `address` entries that are out of its partition. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -24,9 +27,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "understudy/buf.h"
 #include "understudy/log.h"
 #include "understudy/node.h"
 #include "understudy/ocf.h"
+#include "understudy/run.h"
 #include "../helpers/dnsrr/check.h"
 #include "../helpers/dnsrr/dnsup.h"
 #include "../helpers/dnsrr/fanout.h"
@@ -246,6 +251,20 @@ my_address(struct ocf_rsc *r, char *why, size_t whylen)
 	return OCF_SUCCESS;
 }
 
+/* NAME TTL IN A|AAAA addr; NULL when it does not parse (text says what). */
+static ldns_rr *
+record_for(struct ocf_rsc *r, const char *addr, char *text, size_t textlen)
+{
+	ldns_rr *rr = NULL;
+
+	snprintf(text, textlen, "%s%s %ld IN %s %s", ocf_str(r, P_NAME),
+	    ocf_str(r, P_NAME)[strlen(ocf_str(r, P_NAME)) - 1] == '.' ? "" : ".",
+	    ocf_int(r, P_TTL), strchr(addr, ':') ? "AAAA" : "A", addr);
+	if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK)
+		return NULL;
+	return rr;
+}
+
 static enum ocf_exitcode
 dnsrr_validate(struct ocf_rsc *r, char *why, size_t whylen)
 {
@@ -258,10 +277,7 @@ dnsrr_validate(struct ocf_rsc *r, char *why, size_t whylen)
 	if (node_addr_list_parse(ocf_str(r, P_SERVERS), &d->servers, why, whylen) == -1 ||
 	    tsig_load(ocf_str(r, P_KEY), NULL, &d->key, why, whylen) == -1)
 		return OCF_ERR_CONFIGURED;
-	snprintf(text, sizeof(text), "%s%s %ld IN %s %s", ocf_str(r, P_NAME),
-	    ocf_str(r, P_NAME)[strlen(ocf_str(r, P_NAME)) - 1] == '.' ? "" : ".",
-	    ocf_int(r, P_TTL), strchr(d->addr, ':') ? "AAAA" : "A", d->addr);
-	if (ldns_rr_new_frm_str(&d->rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+	if ((d->rr = record_for(r, d->addr, text, sizeof(text))) == NULL) {
 		snprintf(why, whylen, "cannot build the record \"%s\"", text);
 		return OCF_ERR_CONFIGURED;
 	}
@@ -483,6 +499,72 @@ monitor_health(struct ocf_rsc *r)
 	return state_write(r);
 }
 
+static int
+word_in(const char *words, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = words; (p = strstr(p, w)) != NULL; p += n)
+		if ((p == words || isspace((unsigned char)p[-1])) &&
+		    (p[n] == '\0' || isspace((unsigned char)p[n])))
+			return 1;
+	return 0;
+}
+
+/* A node that crashed cannot withdraw its own record: the others do, for
+ * every node of `address` that is out of this partition (crm_node -p), once
+ * per absence (DNS_STATE.gone lists the names already withdrawn). */
+static void
+withdraw_departed(struct ocf_rsc *r)
+{
+	struct dnsrr *d = D(r);
+	const char *argv[] = { "crm_node", "-p", NULL };
+	struct buf part = BUF_INIT, gone = BUF_INIT, keep = BUF_INIT;
+	struct run_cmd c = { .argv = argv, .timeout_ms = 5000, .out = &part };
+	struct run_result res;
+	struct node_list l;
+	char path[4200], self[NODE_NAME_MAX], why[512], text[512];
+
+	if (is_ip(ocf_str(r, P_ADDRESS)) || node_self(self, sizeof(self)) == -1 ||
+	    node_list_parse(ocf_str(r, P_ADDRESS), &l, why, sizeof(why)) == -1)
+		return;
+	if (run(&c, &res) != RUN_EXITED || res.exit_code != 0 || !word_in(buf_str(&part), self))
+		goto out;	/* not in a cluster, or not in its partition */
+	snprintf(path, sizeof(path), "%s.gone", d->state);
+	buf_read_file(&gone, path, 65536);
+	for (size_t i = 0; i < l.n; i++) {
+		const char *name = l.v[i].name;
+		ldns_rr *mine = d->rr;
+
+		if (strcmp(name, self) == 0 || word_in(buf_str(&part), name))
+			continue;
+		if (word_in(buf_str(&gone), name)) {
+			buf_printf(&keep, "%s\n", name);
+			continue;
+		}
+		if ((d->rr = record_for(r, l.v[i].addr, text, sizeof(text))) == NULL) {
+			d->rr = mine;
+			continue;
+		}
+		if (withdraw(r, why, sizeof(why)) == DNSUP_OK) {
+			log_info("node %s is out of the cluster: its record %s withdrawn", name,
+			    l.v[i].addr);
+			buf_printf(&keep, "%s\n", name);
+		} else
+			log_warn("node %s is out of the cluster; withdrawing %s: %s", name,
+			    l.v[i].addr, why);
+		ldns_rr_free(d->rr);
+		d->rr = mine;
+	}
+	if (strcmp(buf_str(&keep), buf_str(&gone)) != 0)
+		buf_write_file(&keep, path, 0644);
+out:
+	node_list_free(&l);
+	buf_free(&part);
+	buf_free(&gone);
+	buf_free(&keep);
+}
+
 static enum ocf_exitcode
 dnsrr_monitor(struct ocf_rsc *r)
 {
@@ -495,6 +577,7 @@ dnsrr_monitor(struct ocf_rsc *r)
 	rc = check_configured(r) ? monitor_health(r) : OCF_SUCCESS;
 	if (rc == OCF_SUCCESS && !D(r)->withdrawn)
 		repair(r);
+	withdraw_departed(r);
 	return rc;
 }
 
@@ -513,7 +596,9 @@ static const struct ocf_agent agent = {
 	    "server, by TSIG-signed RFC 2136 updates, for as long as the local service "
 	    "answers its health check. After fall failed checks the record is withdrawn at "
 	    "once (never leaving fewer than min_records) and an error is reported; after "
-	    "rise good checks it goes back. Monitor also repairs a server that lost it.",
+	    "rise good checks it goes back. Monitor also repairs a server that lost it, and "
+	    "withdraws the records of address entries whose nodes left the cluster (a crashed "
+	    "node cannot withdraw its own).",
 	.params = params,
 	.actions = actions,
 	.validate = dnsrr_validate,

@@ -673,8 +673,8 @@ land_special(struct serve *s, int dirfd, const char *leaf, const struct mentry *
 		if (fchownat(dirfd, tmp, e->st.uid, e->st.gid, AT_SYMLINK_NOFOLLOW) == -1 &&
 		    geteuid() == 0)
 			log_warn("chown %s: %s", key, strerror(errno));
-		if (e->st.type != MT_LINK)
-			fchmodat(dirfd, tmp, e->st.mode, 0);
+		if (e->st.type != MT_LINK && fchmodat(dirfd, tmp, e->st.mode, 0) == -1)
+			log_warn("chmod %s: %s", key, strerror(errno));
 		utimensat(dirfd, tmp, t, AT_SYMLINK_NOFOLLOW);
 	}
 	if (renameat(dirfd, tmp, dirfd, leaf) == -1) {

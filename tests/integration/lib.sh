@@ -453,11 +453,17 @@ node_pids() {
 }
 
 # cluster_node_kill I: kill -9 corosync and Pacemaker of node I (a crash).
+# Addresses that resources added to its eth0 go too, as with a machine that
+# went down (its network namespace would otherwise outlive the "crash").
 cluster_node_kill() {
-	local i=$1 pids
+	local i=$1 pids ns=${CLUSTER_NS_PREFIX}n$1
 	pids=$(node_pids "$i")
 	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 	eval "NODE_PID_$i="
+	if ip -n "$ns" -o -4 addr show dev eth0 2>/dev/null | grep -q .; then
+		ip -n "$ns" addr flush dev eth0
+		ip -n "$ns" addr add "10.99.0.$i/24" dev eth0
+	fi
 	return 0
 }
 
