@@ -56,6 +56,7 @@ struct serve {
 	char		 sender[64];
 	unsigned	 flags;
 	struct manifest	 recv, sent;
+	struct manifest	 last;		/* the newest sync from another sender */
 	char		 recv_file[PATH_MAX];
 	/* current root */
 	int		 rootfd;
@@ -186,7 +187,44 @@ local_synced(const struct serve *s, const char *key, const struct mstat *l)
 	if (r && mstat_same(&r->st, l))
 		return 1;
 	r = manifest_find(&s->sent, key);
+	if (r && mstat_same(&r->st, l))
+		return 1;
+	r = manifest_find(&s->last, key);
 	return r && mstat_same(&r->st, l);
+}
+
+/* With three nodes or more a node takes over as sender that never sent to
+ * this one: what this node last received from another sender is then the
+ * state its files were left in, and only changes since that are its own. */
+static void
+load_last(struct serve *s)
+{
+	DIR *d = opendir(s->o->state_dir);
+	struct dirent *de;
+	char best[PATH_MAX] = "", path[PATH_MAX], why[512];
+	struct timespec newest = { 0, 0 };
+	struct stat st;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (strncmp(de->d_name, "recv-", 5) != 0 || n < 14 ||
+		    strcmp(de->d_name + n - 9, ".manifest") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->o->state_dir, de->d_name);
+		if (strcmp(path, s->recv_file) == 0 || stat(path, &st) == -1)
+			continue;
+		if (st.st_mtim.tv_sec > newest.tv_sec || (st.st_mtim.tv_sec == newest.tv_sec &&
+		    st.st_mtim.tv_nsec > newest.tv_nsec)) {
+			newest = st.st_mtim;
+			snprintf(best, sizeof(best), "%s", path);
+		}
+	}
+	closedir(d);
+	if (best[0] && manifest_load(best, &s->last, why, sizeof(why)) == -1)
+		log_warn("%s", why);
 }
 
 static int
@@ -971,6 +1009,7 @@ do_hello(struct serve *s, struct dec *d)
 		log_warn("%s; every local difference will be kept as a conflict", why);
 	if (manifest_load(file, &s->sent, why, sizeof(why)) == -1)
 		log_warn("%s", why);
+	load_last(s);
 	snprintf(file, sizeof(file), "%s/temporaries-%s", s->o->state_dir, s->sender);
 	sweep_journal(file);
 	if ((s->journal = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
@@ -1087,6 +1126,7 @@ mirror_serve(const struct serve_opts *o, int in, int out)
 		close(s->journal);
 	manifest_free(&s->recv);
 	manifest_free(&s->sent);
+	manifest_free(&s->last);
 	buf_free(&s->report);
 	frame_reader_free(&fr);
 	free(s);

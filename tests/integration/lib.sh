@@ -363,6 +363,7 @@ totem {
 	crypto_cipher: none
 	crypto_hash: none
 	token: 1000
+	token_coefficient: ${CLUSTER_TOKEN_COEFFICIENT:-650}
 }
 system {
 	state_dir: $d/corosync
