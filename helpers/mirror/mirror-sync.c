@@ -397,6 +397,19 @@ wait_interval(struct syncer *y, long started)
 	}
 }
 
+/* When the first peer that was out of reach is due again (0: none is),
+ * so a change made while it was down reaches it without a new change. */
+static long
+next_retry(const struct syncer *y)
+{
+	long at = 0, now = clock_ms();
+
+	for (size_t i = 0; i < y->npeers; i++)
+		if (y->peers[i].retry_at > now && (at == 0 || y->peers[i].retry_at < at))
+			at = y->peers[i].retry_at;
+	return at;
+}
+
 static int
 run_daemon(struct syncer *y)
 {
@@ -432,7 +445,7 @@ run_daemon(struct syncer *y)
 		if (stop_requested)
 			break;
 		if (w)
-			watch_wait(w, &stop_requested, &sync_requested, &d);
+			watch_wait(w, &stop_requested, &sync_requested, next_retry(y), &d);
 		else
 			wait_interval(y, started);
 		/* an entry that failed is only missing from the manifest now: the

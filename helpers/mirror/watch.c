@@ -212,7 +212,7 @@ drain(struct watch *w, struct dirty *dt)
 
 void
 watch_wait(struct watch *w, volatile sig_atomic_t *stop, volatile sig_atomic_t *now,
-    struct dirty *d)
+    long wake_at, struct dirty *d)
 {
 	struct pollfd pfd = { w->fd, POLLIN, 0 };
 	long first = 0;
@@ -225,6 +225,8 @@ watch_wait(struct watch *w, volatile sig_atomic_t *stop, volatile sig_atomic_t *
 			d->full = 1;
 			return;
 		}
+		if (!first && wake_at > 0 && clock_ms() >= wake_at)
+			return;		/* nothing changed; a peer is due for a retry */
 		if (poll(&pfd, 1, timeout) > 0 && drain(w, d) > 0) {
 			if (first == 0)
 				first = clock_ms();

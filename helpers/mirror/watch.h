@@ -23,6 +23,6 @@ void	 dirty_reset(struct dirty *);
 /* Returns when something changed (after a short quiet period), or when
  * *stop or *now became set (then d->full is set). */
 void	 watch_wait(struct watch *, volatile sig_atomic_t *stop, volatile sig_atomic_t *now,
-	    struct dirty *d);
+	    long wake_at, struct dirty *d);
 
 #endif
