@@ -202,12 +202,10 @@ static void
 dnsrr_setup(struct ocf_rsc *r)
 {
 	struct dnsrr *d = calloc(1, sizeof(*d));
-	const char *tmp = getenv("HA_RSCTMP");
 
 	if (d == NULL)
 		exit(ocf_fail(OCF_ERR_GENERIC, "out of memory"));
-	snprintf(d->state, sizeof(d->state), "%s/dnsrr-%s.state",
-	    tmp && *tmp ? tmp : "/run/resource-agents", r->instance);
+	ocf_rsctmp_path(r, "state", d->state, sizeof(d->state));
 	r->priv = d;
 }
 

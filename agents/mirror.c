@@ -91,8 +91,7 @@ static const struct ocf_param params[] = {
 
 struct mir {
 	char		 self[NODE_NAME_MAX];
-	char		 rsctmp[4096];
-	char		 started[4200];	/* marker: the resource was started here */
+	char		 pidfile[4200];
 };
 
 static struct mir *
@@ -129,15 +128,13 @@ static void
 mirror_setup(struct ocf_rsc *r)
 {
 	struct mir *m = calloc(1, sizeof(*m));
-	const char *tmp = getenv("HA_RSCTMP");
 
 	if (m == NULL)
 		exit(ocf_fail(OCF_ERR_GENERIC, "out of memory"));
 	if (node_self(m->self, sizeof(m->self)) != 0)
 		snprintf(m->self, sizeof(m->self), "unknown");
-	snprintf(m->rsctmp, sizeof(m->rsctmp), "%s", tmp && *tmp ? tmp : "/run/resource-agents");
-	snprintf(m->started, sizeof(m->started), "%.3900s/mirror-%s.started", m->rsctmp,
-	    r->instance);
+	snprintf(m->pidfile, sizeof(m->pidfile), "%.4000s/mirror-sync.pid",
+	    ocf_str(r, P_STATE_DIR));
 	r->priv = m;
 }
 
@@ -243,7 +240,6 @@ mirror_start(struct ocf_rsc *r)
 {
 	char why[1024];
 	long deadline;
-	int fd;
 
 	if (mirror_pid(r) > 0)
 		return OCF_SUCCESS;
@@ -255,9 +251,7 @@ mirror_start(struct ocf_rsc *r)
 		if (clock_ms() > deadline)
 			return ocf_fail(OCF_ERR_GENERIC, "mirror-sync did not start; see %s/"
 			    "mirror-sync.log", ocf_str(r, P_STATE_DIR));
-	mirror_mkdirs(M(r)->rsctmp);
-	if ((fd = open(M(r)->started, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0)
-		close(fd);
+	ocf_started_set(r, 1);
 	log_info("mirror-sync started (pid %ld): %s every %s", mirror_pid(r), ocf_str(r, P_PATHS),
 	    ocf_int(r, P_INTERVAL) ? "interval" : "change");
 	return OCF_SUCCESS;
@@ -269,19 +263,15 @@ mirror_stop(struct ocf_rsc *r)
 	long pid = mirror_pid(r), deadline = clock_ms() + ocf_stop_budget_ms();
 	struct mirror_status st;
 
-	unlink(M(r)->started);
+	ocf_started_set(r, 0);
 	if (pid <= 0)
 		return OCF_SUCCESS;
 	log_info("stopping mirror-sync (pid %ld): the running sync, then a final one", pid);
 	kill((pid_t)pid, SIGTERM);
-	while (mirror_pid(r) > 0 && clock_ms() < deadline)
-		usleep(50000);
-	if (mirror_pid(r) > 0) {
+	if (!daemon_wait_gone(M(r)->pidfile, deadline)) {
 		log_warn("the final sync did not end within the stop timeout; mirror-sync killed");
 		kill((pid_t)pid, SIGKILL);
-		for (deadline = clock_ms() + 5000; mirror_pid(r) > 0 && clock_ms() < deadline;)
-			usleep(20000);
-		if (mirror_pid(r) > 0)
+		if (!daemon_wait_gone(M(r)->pidfile, clock_ms() + 5000))
 			return ocf_fail(OCF_ERR_GENERIC, "mirror-sync (pid %ld) survived SIGKILL", pid);
 		return OCF_SUCCESS;
 	}
@@ -315,7 +305,7 @@ mirror_monitor(struct ocf_rsc *r)
 	struct mirror_status st;
 
 	if (mirror_pid(r) <= 0) {
-		if (access(M(r)->started, F_OK) == 0)
+		if (ocf_started_is_set(r))
 			return ocf_fail(OCF_ERR_GENERIC, "mirror-sync is gone; see %s/mirror-sync.log",
 			    ocf_str(r, P_STATE_DIR));
 		return OCF_NOT_RUNNING;

@@ -99,7 +99,6 @@ struct zmw {
 	char	 self[NODE_NAME_MAX];
 	char	 pidfile[4200];
 	char	 logfile[4200];
-	char	 started[4200];		/* marker: the resource was started here */
 };
 
 static struct zmw *
@@ -112,7 +111,6 @@ static void
 zmw_setup(struct ocf_rsc *r)
 {
 	struct zmw *z = calloc(1, sizeof(*z));
-	const char *tmp = getenv("HA_RSCTMP");
 
 	if (z == NULL)
 		exit(ocf_fail(OCF_ERR_GENERIC, "out of memory"));
@@ -120,8 +118,6 @@ zmw_setup(struct ocf_rsc *r)
 		snprintf(z->self, sizeof(z->self), "unknown");
 	snprintf(z->pidfile, sizeof(z->pidfile), "%.4000s/zmworkerd.pid", ocf_str(r, P_STATE_DIR));
 	snprintf(z->logfile, sizeof(z->logfile), "%.4000s/zmworkerd.log", ocf_str(r, P_STATE_DIR));
-	snprintf(z->started, sizeof(z->started), "%.3900s/zmworker-%s.started",
-	    tmp && *tmp ? tmp : "/run/resource-agents", r->instance);
 	r->priv = z;
 }
 
@@ -216,7 +212,6 @@ zmw_start(struct ocf_rsc *r)
 	char why[512] = "";
 	long deadline = clock_ms() + 20000;
 	json_t *st = NULL;
-	FILE *f;
 
 	if (daemon_pid(Z(r)->pidfile) <= 0 && spawn(r) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s: %s", ocf_str(r, P_STATE_DIR), strerror(errno));
@@ -233,19 +228,10 @@ zmw_start(struct ocf_rsc *r)
 		return ocf_fail(OCF_ERR_GENERIC, "zmworkerd did not join group %s (%s); see %s",
 		    ocf_str(r, P_GROUP), why, Z(r)->logfile);
 	json_decref(st);
-	if ((f = fopen(Z(r)->started, "w")) != NULL)
-		fclose(f);
+	ocf_started_set(r, 1);
 	log_info("zmworkerd running (pid %ld), group %s, max_parallel %ld",
 	    daemon_pid(Z(r)->pidfile), ocf_str(r, P_GROUP), ocf_int(r, P_MAX_PARALLEL));
 	return OCF_SUCCESS;
-}
-
-static int
-wait_gone(struct ocf_rsc *r, long until)
-{
-	while (daemon_pid(Z(r)->pidfile) > 0 && clock_ms() < until)
-		usleep(50000);
-	return daemon_pid(Z(r)->pidfile) <= 0;
 }
 
 static enum ocf_exitcode
@@ -253,19 +239,19 @@ zmw_stop(struct ocf_rsc *r)
 {
 	long pid = daemon_pid(Z(r)->pidfile), end = clock_ms() + ocf_stop_budget_ms();
 
-	unlink(Z(r)->started);
+	ocf_started_set(r, 0);
 	if (pid <= 0)
 		return OCF_SUCCESS;
 	log_info("stopping zmworkerd (pid %ld): no new claims, running tests may finish", pid);
 	kill((pid_t)pid, SIGTERM);
-	if (wait_gone(r, end - 3000))
+	if (daemon_wait_gone(Z(r)->pidfile, end - 3000))
 		return OCF_SUCCESS;
 	log_warn("tests still running at the stop deadline: handed back to the other nodes");
 	kill((pid_t)pid, SIGTERM);	/* the second one: hand back now */
-	if (wait_gone(r, end))
+	if (daemon_wait_gone(Z(r)->pidfile, end))
 		return OCF_SUCCESS;
 	kill((pid_t)pid, SIGKILL);
-	if (wait_gone(r, clock_ms() + 5000))
+	if (daemon_wait_gone(Z(r)->pidfile, clock_ms() + 5000))
 		return OCF_SUCCESS;
 	return ocf_fail(OCF_ERR_GENERIC, "zmworkerd (pid %ld) survived SIGKILL", pid);
 }
@@ -278,7 +264,7 @@ zmw_monitor(struct ocf_rsc *r)
 	enum ocf_exitcode rc = OCF_SUCCESS;
 
 	if (daemon_pid(Z(r)->pidfile) <= 0) {
-		if (access(Z(r)->started, F_OK) == 0)
+		if (ocf_started_is_set(r))
 			return ocf_fail(OCF_ERR_GENERIC, "zmworkerd is gone; see %s", Z(r)->logfile);
 		return OCF_NOT_RUNNING;
 	}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "understudy/buf.h"
+#include "understudy/clock.h"
 #include "understudy/daemon.h"
 #include "understudy/lock.h"
 
@@ -49,4 +50,12 @@ daemon_pid(const char *pidfile)
 		pid = strtol(buf_str(&b), NULL, 10);
 	buf_free(&b);
 	return pid;
+}
+
+int
+daemon_wait_gone(const char *pidfile, long until_ms)
+{
+	while (daemon_pid(pidfile) > 0 && clock_ms() < until_ms)
+		usleep(50000);
+	return daemon_pid(pidfile) <= 0;
 }

@@ -1,11 +1,13 @@
 /* Action dispatch for OCF and legacy Heartbeat v1 invocations. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "understudy/conf.h"
@@ -59,6 +61,44 @@ ocf_stop_budget_ms(void)
 	if (t && ocf_parse_long(t, &ms) == -1)
 		ms = 120000;
 	return ms > 10000 ? ms - 5000 : ms / 2;
+}
+
+void
+ocf_rsctmp_path(const struct ocf_rsc *r, const char *suffix, char *out, size_t outlen)
+{
+	const char *tmp = getenv("HA_RSCTMP");
+
+	snprintf(out, outlen, "%.3800s/%s-%s.%s", tmp && *tmp ? tmp : "/run/resource-agents",
+	    r->agent->name, r->instance, suffix);
+}
+
+void
+ocf_started_set(const struct ocf_rsc *r, int on)
+{
+	char path[4096], *slash;
+	int fd;
+
+	ocf_rsctmp_path(r, "started", path, sizeof(path));
+	if (!on) {
+		unlink(path);
+		return;
+	}
+	if ((slash = strrchr(path, '/')) != NULL) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+}
+
+int
+ocf_started_is_set(const struct ocf_rsc *r)
+{
+	char path[4096];
+
+	ocf_rsctmp_path(r, "started", path, sizeof(path));
+	return access(path, F_OK) == 0;
 }
 
 static const char *

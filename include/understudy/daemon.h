@@ -11,5 +11,8 @@
 int	 daemon_spawn(const char *const argv[], const char *logfile);
 /* The pid in pidfile while a process holds its lock; 0 otherwise. */
 long	 daemon_pid(const char *pidfile);
+/* Polls until no process holds pidfile or clock_ms() reaches until_ms;
+ * 1 when it is gone. */
+int	 daemon_wait_gone(const char *pidfile, long until_ms);
 
 #endif

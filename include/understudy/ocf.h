@@ -124,6 +124,13 @@ int	 ocf_is_probe(const struct ocf_rsc *);
 /* What a stop may spend: the operation timeout (OCF_RESKEY_CRM_meta_timeout,
  * 120 s when unset) less a margin for killing what overstays. */
 long	 ocf_stop_budget_ms(void);
+/* HA_RSCTMP/AGENT-INSTANCE.SUFFIX (/run/resource-agents when HA_RSCTMP is
+ * unset): per-resource state that a reboot clears. */
+void	 ocf_rsctmp_path(const struct ocf_rsc *, const char *suffix, char *out, size_t outlen);
+/* The "started here" marker, set by start and cleared by stop: a daemon
+ * found dead while it is set is a failure, not a stopped resource. */
+void	 ocf_started_set(const struct ocf_rsc *, int on);
+int	 ocf_started_is_set(const struct ocf_rsc *);
 
 int	 ocf_parse_bool(const char *, int *out);
 int	 ocf_parse_long(const char *, long *out);
