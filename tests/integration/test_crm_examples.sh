@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every crm-examples/ configuration loads into a Pacemaker CIB, through crm
-# (.crm) and through pcs (.pcs), and passes crm_verify (the lab's CIBs have
+# (.crm) and through pcs (.pcs), and passes crm_verify, offline and in a
+# running one-node cluster (crm_verify -L) (the lab's CIBs have
 # stonith-enabled=false, as no fencing device exists here; the examples
 # leave fencing to the site). The agents are the
 # ones just built, bind-mounted as the understudy provider in a private
@@ -71,4 +72,30 @@ ex=$LAB_DIR/conv verify haresources
 printf 'nodeA 192.168.85.1 mirror::a::b\n' | "$H2C" - 2>"$LAB_DIR/h2c.err" && fail "a bad line converted"
 grep -q '^stdin:1:20: mirror takes one argument' "$LAB_DIR/h2c.err" || fail "error: $(cat "$LAB_DIR/h2c.err")"
 log "haresources2crm: the seed's line and the other forms load through crm and pcs"
+
+# The same into a running Pacemaker (one node; nothing is started and
+# nothing probed: the examples name hosts and files of another site), each
+# through crm and through pcs, then crm_verify -L on the live CIB.
+cluster_up 1
+node_exec 1 crm_attribute -t crm_config -n stop-all-resources -v true >/dev/null
+node_exec 1 crm_attribute -t crm_config -n enable-startup-probes -v false >/dev/null
+live() {	# live NAME KIND: load and verify, then remove its resources again
+	local name=$1 kind=$2 out
+	if [ "$kind" = crm ]; then
+		out=$(node_exec 1 crm configure load update "$ex/$name.crm" 2>&1) ||
+			fail "$name.crm into the live cluster: $out"
+	else
+		out=$(node_exec 1 env PCS=pcs sh "$ex/$name.pcs" 2>&1) ||
+			fail "$name.pcs into the live cluster: $out"
+	fi
+	out=$(node_exec 1 crm_verify -L -V 2>&1) || fail "crm_verify -L after $name.$kind: $out"
+	node_exec 1 cibadmin --replace -o constraints --xml-text '<constraints/>' >/dev/null
+	node_exec 1 cibadmin --replace -o resources --xml-text '<resources/>' >/dev/null
+}
+ex=$(cd "$(dirname "$0")/../../crm-examples" && pwd)
+for f in "$ex"/*.crm; do
+	live "$(basename "$f" .crm)" crm
+	live "$(basename "$f" .crm)" pcs
+done
+log "every example loads into a running Pacemaker through crm and pcs; crm_verify -L clean"
 log "PASS"
