@@ -646,8 +646,8 @@ zmd_submit(json_t *request, char *id, size_t idlen, char *why, size_t whylen)
 		    "start", start));
 		zm_doc_claim(zmd.store, d, zmd.nodename, start);
 		zmd.claims_won++;
+		zmd_send(msg);		/* before any result of the run can be sent */
 		zmd_run_begin(d, start);
-		zmd_send(msg);
 	} else
 		zmd_send(msg);
 	json_decref(doc);
