@@ -8,7 +8,36 @@
 
 #include <qb/qbipcc.h>
 
+#include "understudy/clock.h"
 #include "zmipc.h"
+
+/* A blocking receive on shared memory never notices that the daemon died
+ * (kill -9 in the middle of a request): wait in slices, and look at the
+ * connection between them. */
+static ssize_t
+recv_answer(qb_ipcc_connection_t *c, char *resp, int timeout_ms)
+{
+	long deadline = timeout_ms >= 0 ? clock_ms() + timeout_ms : -1;
+	ssize_t n;
+
+	for (;;) {
+		int slice = 500;
+
+		if (deadline >= 0) {
+			long left = deadline - clock_ms();
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			if (left < slice)
+				slice = (int)left;
+		}
+		n = qb_ipcc_recv(c, resp, ZM_IPC_MAX, slice);
+		if (n != -ETIMEDOUT && n != -EAGAIN)
+			return n;
+		if (!qb_ipcc_is_connected(c))
+			return -ENOTCONN;
+	}
+}
 
 enum zm_call_result
 zm_call(const char *group, json_t *req, int timeout_ms, json_t **answer, char *why,
@@ -46,7 +75,7 @@ zm_call(const char *group, json_t *req, int timeout_ms, json_t **answer, char *w
 	n = qb_ipcc_send(c, h, (size_t)h->size);
 	free(h);
 	if (n >= 0)
-		n = qb_ipcc_recv(c, resp, ZM_IPC_MAX, timeout_ms);
+		n = recv_answer(c, resp, timeout_ms);
 	qb_ipcc_disconnect(c);
 	if (n == -ETIMEDOUT || n == -EAGAIN) {
 		free(resp);

@@ -9,7 +9,8 @@
  *   zmctl [-g GROUP] status
  *
  * Exit status: 0 done, 1 refused by the daemon (the reason on stderr),
- * 2 usage, 3 no daemon, 4 wait timed out. */
+ * 2 usage, 3 no daemon (or none that answers within a minute), 4 wait
+ * timed out. */
 #include "config.h"
 
 #include <errno.h>
@@ -63,7 +64,7 @@ main(int argc, char **argv)
 	const char *group = "zmworker", *cmd;
 	json_t *req, *ans = NULL;
 	char why[512];
-	int timeout_ms = -1, ch, rc;
+	int timeout_ms = 60000, ch, rc;	/* a daemon that answers nothing in a minute is stuck */
 
 	while ((ch = getopt(argc, argv, "+g:h")) != -1) {
 		if (ch == 'g')
@@ -92,6 +93,8 @@ main(int argc, char **argv)
 			usage();
 	} else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "wait") == 0 ||
 	    strcmp(cmd, "cancel") == 0) {
+		if (strcmp(cmd, "wait") == 0)
+			timeout_ms = -1;
 		if (strcmp(cmd, "wait") == 0 && optind + 1 < argc &&
 		    strcmp(argv[optind], "-t") == 0) {
 			char *end;
@@ -109,9 +112,13 @@ main(int argc, char **argv)
 		usage();
 	rc = zm_call(group, req, timeout_ms, &ans, why, sizeof(why));
 	json_decref(req);
-	if (rc == ZM_CALL_TIMEOUT) {
+	if (rc == ZM_CALL_TIMEOUT && strcmp(cmd, "wait") == 0) {
 		fprintf(stderr, "zmctl: %s: not finished within the wait time\n", argv[optind]);
 		return EX_TIMEOUT;
+	}
+	if (rc == ZM_CALL_TIMEOUT) {
+		fprintf(stderr, "zmctl: zmworkerd did not answer within %d s\n", timeout_ms / 1000);
+		return EX_NODAEMON;
 	}
 	if (rc != ZM_CALL_OK) {
 		fprintf(stderr, "zmctl: %s\n", why);
