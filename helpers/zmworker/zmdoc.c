@@ -268,19 +268,14 @@ zm_store_merge(struct zm_store *s, const json_t *doc, int *changed)
 int
 zm_doc_claim(struct zm_store *s, struct zm_doc *d, const char *node, double start)
 {
-	struct zm_req req;
-	char why[160];
+	const char *name = json_string_value(json_object_get(d->doc, "name"));
+	char alabel[ZM_NAME_MAX + 1], why[160];
 	json_t *r;
 
-	if (zm_doc_status(d) != ZM_PENDING || zm_doc_run(d, node, start) != NULL)
+	if (zm_doc_status(d) != ZM_PENDING || zm_doc_run(d, node, start) != NULL ||
+	    zm_name_alabel(name, alabel, sizeof(alabel), why, sizeof(why)) < 0)
 		return 0;
-	r = json_pack("{sO}", "name", json_object_get(d->doc, "name"));
-	if (zm_req_check(r, &req, why, sizeof(why)) < 0) {
-		json_decref(r);
-		return 0;
-	}
-	json_decref(r);
-	r = json_pack("{ss ss ss sf s[]}", "alabel", req.alabel, "ulabel", req.ulabel,
+	r = json_pack("{ss ss ss sf s[]}", "alabel", alabel, "ulabel", name,
 	    "nodename", node, "start_time", start, "messages");
 	json_array_append_new(json_object_get(d->doc, "results"), r);
 	refresh(s, d);
