@@ -5,7 +5,8 @@
 # of either side mid-transfer never leaves a partial file under its final
 # name, an unreachable peer and a wrong host key fail with exit 1 and
 # PostgreSQL retries until nothing is lost, cleanup, and pgwarm-standby
-# running the seed's pg_standby line on PostgreSQL 15 (trigger smart/fast).
+# running the seed's pg_standby line on PostgreSQL 15 (trigger smart/fast);
+# an impostor of another user on the shipper's socket name is never believed.
 . "$(dirname "$0")/lib.sh"
 lab_init
 start_sshd postgres
@@ -67,6 +68,71 @@ same_as "$PGA/pg_wal/$seg" "$seg" || fail "archived $seg differs from pg_wal"
 [ "$(psql_a "select failed_count from pg_stat_archiver")" = 0 ] || fail "archiver failures"
 pgrep -u postgres -f 'pgwarm-archive.*--daemon' >/dev/null || fail "no shipper daemon running"
 log "archived $seg through PostgreSQL"
+
+# --- An impostor on the shipper's socket name (a local user who bound the
+# abstract name first): its "OK" is never believed, and the log names it.
+F=$(realpath "$W")/fake	# a data directory the shipper would serve
+mkdir -p "$F/pg_wal"
+head -n 1 "$PGA/postmaster.pid" >"$F/postmaster.pid"	# a live postmaster
+imp_seg=0000000100000003000000A1
+head -c 16777216 /dev/urandom >"$F/pg_wal/$imp_seg"
+chown -R postgres: "$F"
+sockname=$(/usr/bin/python3 -c 'import sys
+h = 1469598103934665603
+for c in sys.argv[1].encode():
+    h = ((h ^ c) * 1099511628211) % 2**64
+print("understudy-pgwarm-%016x" % h)' "$F")
+# impostor MODE: as nobody, binds the name; "answer" also listens and says OK.
+impostor() {
+	runuser -u nobody -- /usr/bin/python3 -c 'import os, signal, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0" + sys.argv[1])
+print(os.getpid(), flush=True)
+if sys.argv[2] != "answer":
+    signal.pause()
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    try:
+        c.recv(256)
+        c.sendall(b"OK\n")
+    except OSError:
+        pass
+    c.close()' "$sockname" "$1" >"$LAB_DIR/impostor.pid" 2>/dev/null &
+	imp_runuser=$!
+	lab_on_exit kill "$imp_runuser"
+	bound() { grep -q "@$sockname\$" /proc/net/unix && [ -s "$LAB_DIR/impostor.pid" ]; }
+	wait_for 10 "impostor bound to @$sockname" bound
+	imp_pid=$(cat "$LAB_DIR/impostor.pid")
+}
+ship_conf "$F/pgwarm-archive.conf" "b=127.0.0.1:$(free_port)"	# nobody to reach
+impostor answer
+out=$(cd "$F" && as_pg "$B/pgwarm-archive" -c pgwarm-archive.conf "pg_wal/$imp_seg" "$imp_seg" 2>&1)
+rc=$?
+[ $rc -eq 1 ] || fail "impostor's OK believed: rc $rc: $out"
+echo "$out" | grep -q "held by uid $(id -u nobody) (nobody) pid $imp_pid" ||
+	fail "impostor not named (uid, pid $imp_pid): $out"
+! stored "$imp_seg" || fail "$imp_seg in the archive"
+! pgrep -u postgres -f 'pgwarm-archive -c pgwarm-archive.conf --daemon' >/dev/null ||
+	fail "a shipper started for the fake data directory"
+log "answering impostor refused: $out"
+kill "$imp_runuser"; wait "$imp_runuser" 2>/dev/null
+gone() { ! grep -q "@$sockname\$" /proc/net/unix; }
+wait_for 10 "impostor gone" gone
+# A squatter that only binds: the shipper cannot start and says so in the
+# server log (its stderr); archive_command ships the file itself, trusting
+# no socket, so the segment really is on the peer.
+: >"$LAB_DIR/impostor.pid"
+impostor squat
+ship_conf "$F/pgwarm-archive.conf" "b=127.0.0.1:$SSHD_PORT"
+out=$(cd "$F" && as_pg "$B/pgwarm-archive" -c pgwarm-archive.conf "pg_wal/$imp_seg" "$imp_seg" 2>&1)
+rc=$?
+echo "$out" | grep -q "shipper.*socket name @$sockname is held by .*not by this server's user" ||
+	fail "the shipper vanished silently with its name taken: $out"
+[ $rc -eq 0 ] && same_as "$F/pg_wal/$imp_seg" "$imp_seg" || fail "direct fallback: rc $rc: $out"
+kill "$imp_runuser"; wait "$imp_runuser" 2>/dev/null
+rm -rf "$F" "$ARCHIVE/$imp_seg.lz4"
+log "squatter: the shipper said so in the server log, archive_command shipped itself"
 
 # --- Restore round trip; an absent file exits 1 at once; a corrupt one is refused.
 as_pg "$B/pgwarm-restore" -d "$ARCHIVE" "$seg" "$W/restored" || fail "restore failed"
