@@ -153,7 +153,7 @@ lz4file_decompress(int fd, uint64_t max, lz4file_emit emit, void *arg, struct bu
     char *why, size_t whylen)
 {
 	struct lz4file_dec *d = emit ? lz4file_dec_new(max, emit, arg) :
-	    lz4file_dec_new(max, emit_buf, out);
+	    lz4file_dec_new(max, out ? emit_buf : NULL, out);
 	char in[65536];
 	ssize_t n;
 	int rc = 0;

@@ -33,7 +33,7 @@ int	 lz4file_dec_feed(struct lz4file_dec *, const void *p, size_t n, char *why,
 int	 lz4file_dec_end(struct lz4file_dec *, uint64_t *size, char *why, size_t whylen);
 void	 lz4file_dec_free(struct lz4file_dec *);
 /* Decompresses the frame in fd, at most max bytes, to emit (NULL: into
- * buf out). */
+ * buf out; both NULL: only checks it). */
 int	 lz4file_decompress(int fd, uint64_t max, lz4file_emit emit, void *arg, struct buf *out,
 	    char *why, size_t whylen);
 #endif

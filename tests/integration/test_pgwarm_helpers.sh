@@ -261,11 +261,59 @@ sb_rows 3000 || fail "rows lost in smart failover"
 grep -q "smart failover" "$SB/postgres.log" || fail "no smart failover in the log"
 log "pgwarm-standby: seed's line replays on 15, smart trigger promotes with 3000 rows"
 
-# fast: exits 1 at once even with the next segment waiting, removes the trigger.
+# fast: exits 1 at once even with the next segment waiting, and leaves the
+# trigger truncated (a smart one, as pg_standby): the server's next request
+# after the end of recovery is answered at once, then the trigger goes.
 echo fast >"$trig"
 cp "$PGA/pg_wal/$seg" "$ARCHIVE/000000010000000000000099" 2>/dev/null
 "$B/pgwarm-standby" -t "$trig" "$ARCHIVE" 0000000100000000000000AA "$W/x"; rc=$?
-[ $rc -eq 1 ] && [ ! -e "$trig" ] || fail "fast trigger: rc $rc"
+[ $rc -eq 1 ] && [ -f "$trig" ] && [ ! -s "$trig" ] || fail "fast trigger: rc $rc, not truncated"
+t0=$(date +%s%N)
+"$B/pgwarm-standby" -s 5 -t "$trig" "$ARCHIVE" 0000000100000000000000AB "$W/x"; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc -eq 1 ] && [ $ms -lt 2000 ] && [ ! -e "$trig" ] ||
+	fail "request after a fast failover: rc $rc after $ms ms"
+log "fast trigger truncated to smart; the next request answered in $ms ms"
+
+# Trigger files that anyone could have made are ignored (logged once), and
+# recovery goes on: one of nobody in /tmp, a symlink to root's, a FIFO.
+held=$ARCHIVE/$seg.lz4
+mv "$held" "$W/held.lz4"
+bad_trig=$(mktemp -u /tmp/pgsql.trigger.XXXXXX)
+runuser -u nobody -- sh -c "echo fast >$bad_trig"
+lab_on_exit rm -f "$bad_trig"
+as_pg "$B/pgwarm-standby" -s 1 -t "$bad_trig" "$ARCHIVE" "$seg" "$W/got" 2>"$W/standby.err" &
+sbpid=$!
+sleep 2.5
+kill -0 "$sbpid" 2>/dev/null || fail "a trigger file of nobody ended recovery"
+mv "$W/held.lz4" "$held"
+wait "$sbpid"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$W/got" "$PGA/pg_wal/$seg" || fail "recovery did not go on: rc $rc"
+grep -q "trigger file $bad_trig ignored: owned by uid $(id -u nobody)" "$W/standby.err" ||
+	fail "ignored trigger not logged: $(cat "$W/standby.err")"
+[ "$(grep -c ignored "$W/standby.err")" = 1 ] || fail "ignored trigger logged more than once"
+rm -f "$bad_trig"
+echo fast >"$W/root.trigger"
+ln -s "$W/root.trigger" "$W/link.trigger"
+mkfifo "$W/fifo.trigger"; chown postgres: "$W/fifo.trigger"
+for t in link fifo; do
+	out=$(timeout 10 runuser -u postgres -- "$B/pgwarm-standby" -s 1 -w 1 -t "$W/$t.trigger" \
+	    "$ARCHIVE" 0000000100000000000000AC "$W/x" 2>&1); rc=$?
+	[ $rc -eq 1 ] && echo "$out" | grep -q "trigger file $W/$t.trigger ignored" &&
+		echo "$out" | grep -q "not there after 1 s" || fail "$t trigger: rc $rc: $out"
+done
+[ -s "$W/root.trigger" ] || fail "the symlink's target was truncated"
+log "trigger of nobody, symlink and FIFO ignored; recovery went on"
+
+# As pg_standby: --help/-? and --version/-V exit 0.
+for a in --help -?; do
+	out=$("$B/pgwarm-standby" "$a") && echo "$out" | grep -q "^Usage:" &&
+		echo "$out" | grep -q "pgwarm-standby \[OPTION\]" || fail "$a: $out"
+done
+for a in --version -V; do
+	out=$("$B/pgwarm-standby" "$a") && echo "$out" | grep -q "^pgwarm-standby (understudy) " ||
+		fail "$a: $out"
+done
 "$B/pgwarm-standby" -w 1 -s 1 "$ARCHIVE" 0000000100000000000000AA "$W/x"; rc=$?
 [ $rc -eq 1 ] || fail "-w: rc $rc"
 log "fast trigger and -w end recovery"
