@@ -14,8 +14,10 @@
  *    per failback=; a re-seed moves the old data directory aside, it never
  *    deletes it;
  *  - the promotion score is 1000 for the standby with the highest
- *    (timeline, replayed LSN) among those published, 100 for the others,
- *    so a lagging standby is still promoted when it is the only one left;
+ *    (timeline, replayed LSN), and -INFINITY for any standby that may be
+ *    behind someone: a lagging standby is never promoted over a node that
+ *    could know more, even one that is down (DESIGN.md §4a); the admin
+ *    forgets a node that will never return by deleting its record;
  *  - demote of a primary ships the segment that holds its shutdown
  *    checkpoint before coming back as a standby: a planned switchover
  *    loses nothing. */
@@ -219,7 +221,9 @@ pgwarm_validate(struct ocf_rsc *r, char *why, size_t whylen)
 	}
 	if (node_list_find(&p->nodes, p->self) == NULL) {
 		snprintf(why, whylen, "nodes: this node (%s) is not in the list", p->self);
-		return OCF_ERR_CONFIGURED;
+		/* Not meant to run here: ERR_INSTALLED bans this node only (ERR_CONFIGURED
+		 * would stop the resource everywhere), and a probe or stop here succeeds. */
+		return OCF_ERR_INSTALLED;
 	}
 	snprintf(path, sizeof(path), "%s/pgwarm-archive", ocf_str(r, P_HELPERS));
 	if (access(path, X_OK) == -1) {
@@ -1211,11 +1215,25 @@ static const struct ocf_agent agent = {
 	    "promoted instance archives every WAL segment over SSH into archive_dir on every "
 	    "other node (pgwarm-archive: one persistent session per peer, fsync on the peer "
 	    "before success, never overwriting); the unpromoted instances replay from there in "
-	    "continuous recovery. Standbys publish (timeline, replayed LSN) and the most "
-	    "advanced one is promoted. Demote ships the last segment first, so a planned "
-	    "switchover loses nothing; a former primary returns as a standby by pg_rewind or "
-	    "pg_basebackup (failback). Monitor publishes archiver health as node attributes "
-	    "pgwarm-RSC-archive-failed, -last-archived and -archive-lag.",
+	    "continuous recovery. Every node keeps its position (timeline, replayed LSN) in a "
+	    "permanent node attribute, pgwarm-RSC-position (\"standby T/LSN\", or \"primary "
+	    "T/LSN\" from its promotion on), so a node that is down or restarting still counts. "
+	    "The election fails closed: a standby gets the promotion score only when every "
+	    "online node's position is known and none is ahead (ties go to the lower node "
+	    "name); otherwise its score is -INFINITY. Promote first replays archive_dir until "
+	    "no record is ahead, and refuses, saying whose positions it compared, when one "
+	    "still is; a node that will never come back is forgotten with crm_attribute "
+	    "--node NODE --name pgwarm-RSC-position --lifetime forever --delete. Demote ships "
+	    "the last segment first and records its shutdown checkpoint, which the new primary "
+	    "must have replayed: a planned switchover loses nothing. A standby that replayed "
+	    "past the fork point of the newest timeline (or whose timeline is not an ancestor "
+	    "of it) fails its monitor, and the restart repairs it by failback (pg_rewind or "
+	    "pg_basebackup from the primary; failback=manual says what to run); so does a "
+	    "former primary. Every promotion is logged with its position and the positions it "
+	    "compared. Monitor publishes archiver health as node attributes "
+	    "pgwarm-RSC-archive-failed, -last-archived and -archive-lag. Everything the agent "
+	    "writes in the data directory is written as system_user, so a symlink there "
+	    "cannot redirect root.",
 	.params = params,
 	.actions = actions,
 	.validate = pgwarm_validate,
