@@ -29,9 +29,12 @@ int	 buf_vprintf(struct buf *, const char *, va_list)
 int	 buf_xml_escape(struct buf *, const char *s);
 /* Appends the whole file at path; -1 with errno set (EFBIG past max bytes). */
 int	 buf_read_file(struct buf *, const char *path, size_t max);
-/* Replaces path with the buffer's bytes: a temporary beside it (created
- * with mode), written, fsynced, renamed over path. -1 with errno set, and
- * no temporary left behind. */
+/* Replaces path with the buffer's bytes, durably: a temporary beside it
+ * (a random name created with mode, O_EXCL and O_NOFOLLOW), written,
+ * fsynced, renamed over path, then the directory fsynced. A crash leaves
+ * the old or the new content, never a mix. A path that is a symlink is
+ * refused (ELOOP). -1 with errno set, and no temporary left behind (but
+ * when only the directory fsync failed, path already holds the new bytes). */
 int	 buf_write_file(const struct buf *, const char *path, unsigned mode);
 const char *buf_str(const struct buf *);
 char	*buf_steal(struct buf *);
