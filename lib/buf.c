@@ -71,6 +71,25 @@ buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+size_t
+buf_append_max(struct buf *b, const void *p, size_t n, size_t max)
+{
+	size_t room = b->len < max ? max - b->len : 0, take = n < room ? n : room;
+
+	if (take && buf_append(b, p, take) == -1)
+		return n;
+	return n - take;
+}
+
+int
+buf_note_dropped(struct buf *b, size_t dropped)
+{
+	if (dropped == 0)
+		return 0;
+	return buf_printf(b, "%s[%zu more bytes discarded]\n",
+	    b->len && b->data[b->len - 1] != '\n' ? "\n" : "", dropped);
+}
+
 int
 buf_puts(struct buf *b, const char *s)
 {

@@ -25,6 +25,16 @@ int	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 buf_vprintf(struct buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
+/* What one capture of another program's or a peer's output keeps: past
+ * it bytes are counted and dropped, so a chatty or hostile writer cannot
+ * grow our memory without bound. Far above what any tool we run prints. */
+#define BUF_CAPTURE_MAX	((size_t)4 << 20)
+/* Appends what fits under max bytes in all; returns how many were dropped
+ * (all n when memory is short: a capture never fails the caller). */
+size_t	 buf_append_max(struct buf *, const void *, size_t n, size_t max);
+/* Appends a line saying dropped bytes were discarded (for text meant for
+ * people: stderr, exit reasons). Does nothing when dropped is 0. */
+int	 buf_note_dropped(struct buf *, size_t dropped);
 /* Appends s with XML special characters escaped. */
 int	 buf_xml_escape(struct buf *, const char *s);
 /* Appends the whole file at path; -1 with errno set (EFBIG past max bytes). */
