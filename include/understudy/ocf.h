@@ -175,6 +175,8 @@ enum ocf_exitcode ocf_v_dir(const char *, char *, size_t);
 enum ocf_exitcode ocf_v_program(const char *, char *, size_t);
 enum ocf_exitcode ocf_v_user(const char *, char *, size_t);
 enum ocf_exitcode ocf_v_nodes(const char *, char *, size_t);
+/* Readable, and trusted as lib/ssh.c trusts key files (ssh_path_trusted):
+ * a file others can write is OCF_ERR_INSTALLED. */
 enum ocf_exitcode ocf_v_readable(const char *, char *, size_t);
 
 #endif
