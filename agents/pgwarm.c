@@ -45,6 +45,7 @@
 #include "understudy/run.h"
 #include "understudy/ssh.h"
 #include "../helpers/pgwarm/elect.h"
+#include "../helpers/pgwarm/lz4file.h"
 #include "../helpers/pgwarm/pgctl.h"
 #include "../helpers/pgwarm/tlhist.h"
 #include "../helpers/pgwarm/wal.h"
@@ -527,50 +528,120 @@ history_read(struct ocf_rsc *r, uint32_t tli, struct tlhist *h, char *why, size_
 	return rc;
 }
 
-/* 1 when a standby at pos can never follow the newest timeline found in
- * archive_dir (replayed past its fork point, or not an ancestor). */
-static int
-diverged(struct ocf_rsc *r, const struct wal_pos *pos, char *why, size_t whylen)
-{
-	uint32_t newest = archive_scan(r, NULL, 0);
-	struct tlhist h;
-	char err[1024];
+enum follow { FOLLOW_OK, FOLLOW_DIVERGED, FOLLOW_WAL_GONE };
 
-	if (newest <= pos->tli)
+static int find_primary(struct ocf_rsc *);
+static uint64_t wal_segsz(struct ocf_rsc *);
+static void seg_name(const struct wal_pos *, uint64_t segsz, char *out, size_t outlen);
+
+/* 1 when the segment a standby needs next is in no archive and no longer
+ * in the primary's pg_wal while the primary is past it: nothing can bring
+ * it any more (the admin's seeding: a base backup older than the WAL the
+ * primary kept). Asked only when archive_dir has something newer, so a
+ * standby that is simply caught up costs no query. */
+static int
+wal_gone(struct ocf_rsc *r, const char *need, const char *newest, char *why, size_t whylen)
+{
+	char path[PATH_MAX], sql[256], out[128], err[512], *have;
+	struct buf ci = BUF_INIT;
+	int src, rc = 0;
+
+	if (newest[0] == '\0' || wal_pos_cmp(newest, need) <= 0)
 		return 0;
-	if (history_read(r, newest, &h, err, sizeof(err)) == -1) {
-		log_warn("timeline %" PRIu32 "'s history: %s", newest, err);
-		return 0;	/* PostgreSQL will say more; nothing to judge by */
+	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_ARCHIVE_DIR), need);
+	if (access(path, F_OK) == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s" LZ4FILE_SUFFIX, ocf_str(r, P_ARCHIVE_DIR), need);
+	if (access(path, F_OK) == 0 || (src = find_primary(r)) == -1)
+		return 0;
+	pg_conninfo(&ci, P(r)->nodes.v[src].addr, ocf_int(r, P_PGPORT), ocf_str(r, P_USER), 2);
+	/* need is a WAL file name (hex digits only), safe in the query. */
+	snprintf(sql, sizeof(sql), "select pg_walfile_name(pg_current_wal_lsn()), "
+	    "(select count(*) from pg_ls_waldir() where name = '%s')", need);
+	if (pg_query(&P(r)->pg, buf_str(&ci), sql, 4000, out, sizeof(out), err, sizeof(err)) == 0 &&
+	    (have = strchr(out, '|')) != NULL) {
+		*have++ = '\0';
+		if (strcmp(have, "0") == 0 && wal_kind(out) == WAL_SEGMENT &&
+		    wal_pos_cmp(out, need) > 0) {
+			snprintf(why, whylen, "it needs WAL segment %s, which neither archive_dir nor "
+			    "the primary on %s (now at %s) has any more", need,
+			    P(r)->nodes.v[src].name, out);
+			rc = 1;
+		}
 	}
-	return !tlhist_can_follow(&h, pos, why, whylen);
+	buf_free(&ci);
+	return rc;
+}
+
+/* Can a standby at pos follow the newest timeline found in archive_dir?
+ * Not when it replayed past its fork point (or its timeline is not an
+ * ancestor), nor when the WAL it needs next is gone everywhere. */
+static enum follow
+follow_check(struct ocf_rsc *r, const struct wal_pos *pos, char *why, size_t whylen)
+{
+	char newest[64], need[32], err[1024];
+	uint32_t top = archive_scan(r, newest, sizeof(newest));
+	uint64_t segsz = wal_segsz(r);
+	struct wal_pos at = *pos;
+	struct tlhist h;
+
+	if (top > pos->tli) {
+		if (history_read(r, top, &h, err, sizeof(err)) == -1)
+			log_warn("timeline %" PRIu32 "'s history: %s", top, err);
+		else if (!tlhist_can_follow(&h, pos, why, whylen))
+			return FOLLOW_DIVERGED;
+		else
+			at.tli = tlhist_file_tli(&h, pos->lsn, segsz);
+	}
+	seg_name(&at, segsz, need, sizeof(need));
+	return wal_gone(r, need, newest, why, whylen) ? FOLLOW_WAL_GONE : FOLLOW_OK;
+}
+
+/* A standby found unable to follow leaves a note for the start that
+ * Pacemaker's recovery runs next: "rewind" or "copy", then the cause. */
+static void
+repair_note(struct ocf_rsc *r, enum follow f, const char *cause)
+{
+	char path[PATH_MAX];
+	struct buf b = BUF_INIT;
+
+	ocf_rsctmp_path(r, "repair", path, sizeof(path));
+	buf_printf(&b, "%s %s", f == FOLLOW_WAL_GONE ? "copy" : "rewind", cause);
+	if (buf_write_file(&b, path, 0600) == -1)
+		log_warn("%s: %s", path, strerror(errno));
+	buf_free(&b);
 }
 
 /* What a failed standby is told to do, per failback=. */
 static const char *
-repair_hint(struct ocf_rsc *r)
+repair_hint(struct ocf_rsc *r, enum follow f)
 {
-	return strcmp(ocf_str(r, P_FAILBACK), "manual") == 0 ?
-	    "failback=manual: rewind it by hand (pg_rewind --source-server) or re-seed it "
-	    "(pg_basebackup), then crm resource cleanup" :
-	    "the next start repairs it (failback)";
+	if (strcmp(ocf_str(r, P_FAILBACK), "manual") != 0)
+		return f == FOLLOW_WAL_GONE ? "the next start re-seeds it from the primary" :
+		    "the next start repairs it (failback)";
+	return f == FOLLOW_WAL_GONE ? "failback=manual: re-seed it by hand (pg_basebackup), "
+	    "then crm resource cleanup" : "failback=manual: rewind it by hand (pg_rewind "
+	    "--source-server) or re-seed it (pg_basebackup), then crm resource cleanup";
 }
 
 /* Monitor of a standby: refuses to call healthy one that cannot follow the
- * primary's timeline, records its position, scores it. */
+ * primary, records its position, scores it. */
 static enum ocf_exitcode
 standby_check(struct ocf_rsc *r)
 {
 	struct wal_pos mine;
+	enum follow f;
 	char why[2048];
 
 	if (standby_pos(r, &mine) == -1) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);	/* not consistent yet */
 		return OCF_SUCCESS;
 	}
-	if (diverged(r, &mine, why, sizeof(why))) {
+	if ((f = follow_check(r, &mine, why, sizeof(why))) != FOLLOW_OK) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
+		repair_note(r, f, why);
 		return ocf_fail(OCF_ERR_GENERIC, "this standby cannot follow the primary: %s; %s",
-		    why, repair_hint(r));
+		    why, repair_hint(r, f));
 	}
 	record_set(r, ELECT_STANDBY, &mine);
 	ocf_promotion_set(r, verdict_score(judge(r, &mine, why, sizeof(why))));
@@ -712,9 +783,11 @@ reseed(struct ocf_rsc *r, const struct node *src)
 
 static enum ocf_exitcode rewind_from(struct ocf_rsc *, const struct node *);
 
-/* Rewinds or re-seeds from the primary that answers, per failback=. */
+/* Rewinds or re-seeds from the primary that answers, per failback=; copy:
+ * only a re-seed can help (the WAL is gone), whatever failback says but
+ * manual. */
 static enum ocf_exitcode
-repair(struct ocf_rsc *r, const char *cause)
+repair(struct ocf_rsc *r, const char *cause, int copy)
 {
 	int src;
 
@@ -728,8 +801,9 @@ repair(struct ocf_rsc *r, const char *cause)
 		    "resource cleanup; or set failback=rewind|reseed", cause,
 		    P(r)->nodes.v[src].name, ocf_str(r, P_PGDATA), P(r)->nodes.v[src].addr,
 		    ocf_int(r, P_PGPORT), ocf_str(r, P_PGDATA));
-	log_info("%s: failback=%s from %s", cause, ocf_str(r, P_FAILBACK), P(r)->nodes.v[src].name);
-	if (strcmp(ocf_str(r, P_FAILBACK), "reseed") == 0)
+	log_info("%s: failback=%s from %s", cause, copy ? "reseed" : ocf_str(r, P_FAILBACK),
+	    P(r)->nodes.v[src].name);
+	if (copy || strcmp(ocf_str(r, P_FAILBACK), "reseed") == 0)
 		return reseed(r, &P(r)->nodes.v[src]);
 	return rewind_from(r, &P(r)->nodes.v[src]);
 }
@@ -788,7 +862,7 @@ stopped_diverged(struct ocf_rsc *r, const struct pg_control *c, char *why, size_
 		at.tli = c->minrec_tli > at.tli ? c->minrec_tli : at.tli;
 		at.lsn = c->minrec > at.lsn ? c->minrec : at.lsn;
 	}
-	return diverged(r, &at, why, whylen);
+	return follow_check(r, &at, why, whylen) == FOLLOW_DIVERGED;
 }
 
 /* A server that cannot follow the newest timeline (an old primary, or a
@@ -799,11 +873,25 @@ failback(struct ocf_rsc *r)
 	struct pg_control c;
 	char why[1024] = "";
 
+	char note[PATH_MAX];
+	struct buf b = BUF_INIT;
+	enum ocf_exitcode rc;
+
 	if (pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_INSTALLED, "%s", why);
+	ocf_rsctmp_path(r, "repair", note, sizeof(note));
+	if (buf_read_file(&b, note, 4096) == 0 && b.len > 5 && strchr(buf_str(&b), ' ')) {
+		/* What the monitor found before this recovery. */
+		rc = repair(r, strchr(buf_str(&b), ' ') + 1, strncmp(buf_str(&b), "copy ", 5) == 0);
+		if (rc == OCF_SUCCESS)
+			unlink(note);
+		buf_free(&b);
+		return rc;
+	}
+	buf_free(&b);
 	if (!stopped_diverged(r, &c, why, sizeof(why)))
 		return OCF_SUCCESS;
-	return repair(r, why);
+	return repair(r, why, 0);
 }
 
 /* What the server said on its way out, when it refused our timeline: its
@@ -898,7 +986,7 @@ start_standby(struct ocf_rsc *r)
 	if ((rc = start_standby_once(r, &refused, cause, sizeof(cause))) == OCF_SUCCESS ||
 	    !refused)
 		return rc;
-	if ((rc = repair(r, cause)) != OCF_SUCCESS)
+	if ((rc = repair(r, cause, 0)) != OCF_SUCCESS)
 		return rc;
 	return start_standby_once(r, NULL, NULL, 0);
 }
@@ -1014,14 +1102,32 @@ pgwarm_monitor(struct ocf_rsc *r)
 	    ocf_str(r, P_LOGFILE));
 }
 
+static uint64_t
+wal_segsz(struct ocf_rsc *r)
+{
+	char out[64], why[256];
+
+	if (q(r, "select setting from pg_settings where name = 'wal_segment_size'", out,
+	    sizeof(out), why, sizeof(why)) == 0 && strtoull(out, NULL, 10) >= (1 << 20))
+		return strtoull(out, NULL, 10);
+	return 16 << 20;
+}
+
+/* The name of the segment that holds a position. */
+static void
+seg_name(const struct wal_pos *pos, uint64_t segsz, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%08" PRIX32 "%08" PRIX64 "%08" PRIX64, pos->tli,
+	    (uint64_t)(pos->lsn >> 32), (uint64_t)((pos->lsn & 0xFFFFFFFFULL) / segsz));
+}
+
 /* The segment replay is in, from a position. */
 static int
 pos_reached(const struct wal_pos *pos, const char *seg, uint64_t segsz)
 {
 	char name[32];
 
-	snprintf(name, sizeof(name), "%08" PRIX32 "%08" PRIX64 "%08" PRIX64, pos->tli,
-	    (uint64_t)(pos->lsn >> 32), (uint64_t)((pos->lsn & 0xFFFFFFFFULL) / segsz));
+	seg_name(pos, segsz, name, sizeof(name));
 	return wal_pos_cmp(name, seg) >= 0;
 }
 
@@ -1033,16 +1139,13 @@ pos_reached(const struct wal_pos *pos, const char *seg, uint64_t segsz)
 static enum elect_verdict
 replay_archive(struct ocf_rsc *r, long budget_ms, struct wal_pos *pos, char *why, size_t whylen)
 {
-	char newest[64], err[256], out[64];
+	char newest[64];
 	struct wal_pos last = { 0, 0 };
 	long deadline = clock_ms() + budget_ms;
 	enum elect_verdict v = ELECT_UNKNOWN;
-	uint64_t segsz = 16 << 20;
+	uint64_t segsz = wal_segsz(r);
 	int still = 0;
 
-	if (q(r, "select setting from pg_settings where name = 'wal_segment_size'", out,
-	    sizeof(out), err, sizeof(err)) == 0 && strtoull(out, NULL, 10) >= (1 << 20))
-		segsz = strtoull(out, NULL, 10);
 	snprintf(why, whylen, "the standby does not answer");
 	while (clock_ms() < deadline) {
 		if (standby_pos(r, pos) == -1)
@@ -1056,6 +1159,75 @@ replay_archive(struct ocf_rsc *r, long budget_ms, struct wal_pos *pos, char *why
 		usleep(300000);
 	}
 	return v == ELECT_UNKNOWN && still < 3 ? judge(r, pos, why, whylen) : v;
+}
+
+/* Segments of the timeline we promote from that the others may still need
+ * and that no one ever archived: a node that ran as a plain primary before
+ * the cluster was configured (the admin's seeding) holds, in its pg_wal,
+ * the WAL between the others' base backups and its own end. Marked .ready,
+ * the new primary's archiver ships them; done as system_user. */
+struct mark_job {
+	const char	*pgdata;
+	uint32_t	 tli;
+	char		 from[32], below[32];	/* segment range [from, below) */
+};
+
+static int
+do_mark(void *arg, char *why, size_t whylen)
+{
+	const struct mark_job *j = arg;
+	char path[PATH_MAX];
+	struct dirent *de;
+	int n = 0, fd;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/pg_wal", j->pgdata);
+	if ((d = opendir(path)) == NULL) {
+		snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char st[PATH_MAX + 64];
+
+		if (wal_kind(de->d_name) != WAL_SEGMENT || wal_timeline(de->d_name) != j->tli ||
+		    (j->from[0] && wal_pos_cmp(de->d_name, j->from) < 0) ||
+		    wal_pos_cmp(de->d_name, j->below) >= 0)
+			continue;
+		snprintf(st, sizeof(st), "%s/pg_wal/archive_status/%s.done", j->pgdata, de->d_name);
+		if (access(st, F_OK) == 0)
+			continue;
+		snprintf(st, sizeof(st), "%s/pg_wal/archive_status/%s.ready", j->pgdata, de->d_name);
+		if ((fd = open(st, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) != -1) {
+			close(fd);
+			n++;
+		}
+	}
+	closedir(d);
+	snprintf(why, whylen, "%d", n);
+	return 0;
+}
+
+static void
+mark_unarchived(struct ocf_rsc *r, const struct wal_pos *at, uint64_t segsz)
+{
+	struct mark_job j = { ocf_str(r, P_PGDATA), at->tli, "", "" };
+	struct pgw *p = P(r);
+	struct wal_pos low = *at, e;
+	enum elect_role role;
+	char why[1024];
+
+	for (size_t i = 0; i < p->nodes.n; i++)
+		if (strcmp(p->nodes.v[i].name, p->self) != 0 &&
+		    record_get(r, p->nodes.v[i].name, &role, &e) == 1 && role == ELECT_STANDBY &&
+		    e.lsn < low.lsn)
+			low.lsn = e.lsn;
+	seg_name(&low, segsz, j.from, sizeof(j.from));
+	seg_name(at, segsz, j.below, sizeof(j.below));
+	if (asuser_call(ocf_str(r, P_USER), do_mark, &j, why, sizeof(why)) == -1)
+		log_warn("marking unarchived segments for the others: %s", why);
+	else if (strcmp(why, "0") != 0)
+		log_info("%s segment(s) from %s on in pg_wal were never archived: the archiver "
+		    "ships them after the promotion", why, j.from);
 }
 
 static enum ocf_exitcode
@@ -1080,7 +1252,7 @@ pgwarm_promote(struct ocf_rsc *r)
 		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s already runs a primary",
 		    P(r)->nodes.v[other].name);
 	v = replay_archive(r, PROMOTE_WAIT_MS, &at, compared, sizeof(compared));
-	if (v > ELECT_TIED || diverged(r, &at, why, sizeof(why))) {
+	if (v > ELECT_TIED || follow_check(r, &at, why, sizeof(why)) == FOLLOW_DIVERGED) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
 		if (v <= ELECT_TIED)
 			return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s", why);
@@ -1092,6 +1264,7 @@ pgwarm_promote(struct ocf_rsc *r)
 	}
 	wal_pos_format(&at, pos, sizeof(pos));
 	log_info("promoting at %s; compared: %s", pos, compared);
+	mark_unarchived(r, &at, wal_segsz(r));
 	if (q(r, "select pg_promote(true, 60)", out, sizeof(out), why, sizeof(why)) == -1 ||
 	    strcmp(out, "t") != 0)
 		return ocf_fail(OCF_ERR_GENERIC, "pg_promote failed: %s; see %s", why,

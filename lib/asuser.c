@@ -19,7 +19,7 @@
 int
 asuser_call(const char *user, asuser_fn fn, void *arg, char *why, size_t whylen)
 {
-	struct passwd *pw = getpwnam(user);
+	struct run_ident id;
 	char msg[1024];
 	ssize_t n, got = 0;
 	int fds[2], status, rc;
@@ -27,24 +27,26 @@ asuser_call(const char *user, asuser_fn fn, void *arg, char *why, size_t whylen)
 
 	if (whylen)
 		why[0] = '\0';
-	if (pw == NULL) {
+	if (run_ident_lookup(user, &id) == -1) {
 		snprintf(why, whylen, "user %s does not exist", user);
 		return -1;
 	}
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		run_ident_free(&id);
 		return -1;
 	}
 	if ((pid = fork()) == -1) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		run_ident_free(&id);
 		return -1;
 	}
 	if (pid == 0) {
 		close(fds[0]);
 		msg[0] = '\0';
-		if (run_become(pw) == -1) {
+		if (run_ident_apply(&id) == -1) {
 			snprintf(msg, sizeof(msg), "cannot become %s: %s", user, strerror(errno));
 			rc = -1;
 		} else
@@ -53,6 +55,7 @@ asuser_call(const char *user, asuser_fn fn, void *arg, char *why, size_t whylen)
 		_exit(rc == 0 ? 0 : 1);
 	}
 	close(fds[1]);
+	run_ident_free(&id);
 	while ((n = read(fds[0], msg + got, sizeof(msg) - 1 - (size_t)got)) > 0 ||
 	    (n == -1 && errno == EINTR))
 		if (n > 0)
@@ -64,8 +67,10 @@ asuser_call(const char *user, asuser_fn fn, void *arg, char *why, size_t whylen)
 			snprintf(why, whylen, "waitpid: %s", strerror(errno));
 			return -1;
 		}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		snprintf(why, whylen, "%s", msg);	/* what fn said of its success */
 		return 0;
+	}
 	snprintf(why, whylen, "%s", got ? msg : "the child acting as the user died");
 	return -1;
 }

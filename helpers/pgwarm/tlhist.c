@@ -117,3 +117,12 @@ tlhist_can_follow(const struct tlhist *h, const struct wal_pos *pos, char *why, 
 	    " (not a child of this server's history)", pos->tli, h->tli);
 	return 0;
 }
+
+uint32_t
+tlhist_file_tli(const struct tlhist *h, uint64_t lsn, uint64_t segsz)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (lsn / segsz < h->v[i].end / segsz)
+			return h->v[i].tli;
+	return h->tli;
+}

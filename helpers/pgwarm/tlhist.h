@@ -29,4 +29,8 @@ int	 tlhist_parse(uint32_t tli, const char *text, size_t len, struct tlhist *,
  * the fork point, or its timeline is not an ancestor). */
 int	 tlhist_can_follow(const struct tlhist *, const struct wal_pos *pos, char *why,
 	    size_t whylen);
+/* The timeline whose segment file holds lsn when following h, as
+ * PostgreSQL picks it: an ancestor's up to the segment where it was left,
+ * from that segment on the child's. */
+uint32_t tlhist_file_tli(const struct tlhist *, uint64_t lsn, uint64_t segsz);
 #endif

@@ -9,8 +9,9 @@
 #include <stddef.h>
 
 /* Runs fn(arg) in a child that became user (groups, gid, uid). fn returns 0
- * or -1 with why filled in; that why reaches the caller. Returns fn's
- * result, or -1 when the child could not be made or become user. */
+ * or -1 with why filled in; that why reaches the caller (on success too:
+ * empty, or what fn reports). Returns fn's result, or -1 when the child
+ * could not be made or become user. */
 typedef int (*asuser_fn)(void *arg, char *why, size_t whylen);
 int	 asuser_call(const char *user, asuser_fn fn, void *arg, char *why, size_t whylen);
 

@@ -128,6 +128,12 @@ START_TEST(histories)
 	ck_assert_ptr_nonnull(strstr(why, "timeline 3 forked"));
 	at = (struct wal_pos){ 3, 0x9000000 };
 	ck_assert_int_eq(tlhist_can_follow(&h, &at, why, sizeof(why)), 1);
+	/* which timeline's file holds a position: the ancestor's before the
+	 * segment where it was left, the child's from that segment on */
+	ck_assert_uint_eq(tlhist_file_tli(&h, 0x2000000, 16 << 20), 1);
+	ck_assert_uint_eq(tlhist_file_tli(&h, 0x3000000, 16 << 20), 2);
+	ck_assert_uint_eq(tlhist_file_tli(&h, 0x4FFFFFF, 16 << 20), 2);
+	ck_assert_uint_eq(tlhist_file_tli(&h, 0x5000000, 16 << 20), 3);
 	/* a sibling timeline (not an ancestor) */
 	const char *t5 = "1\t0/30000A0\tx\n4\t0/7000000\tx\n";
 	ck_assert_int_eq(tlhist_parse(5, t5, strlen(t5), &h, why, sizeof(why)), 0);
