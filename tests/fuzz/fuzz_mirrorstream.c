@@ -56,7 +56,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
-	struct serve_opts o = { state, NULL, tree };
+	struct serve_opts o = { state, NULL, tree, 0 };
 	int in = memfd_create("in", 0), out = open("/dev/null", O_WRONLY);
 
 	if (!ready) {
