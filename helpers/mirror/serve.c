@@ -176,6 +176,8 @@ sync_touched(struct serve *s)
 {
 	int rc = 0;
 
+	if (s->ntouched == 0)
+		return 0;
 	for (int i = 0; i < s->ntouched; i++) {
 		if (syncfs(s->touched[i]) == -1) {
 			log_warn("syncfs %s: %s", s->root, strerror(errno));

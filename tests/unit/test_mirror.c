@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -788,6 +789,121 @@ START_TEST(only_refuses_privilege)
 }
 END_TEST
 
+/* Crash points (serve_test_hook): what a kill -9 there leaves. */
+static char hook_report[160];
+static int hook_synced, hook_synced_before_done;
+
+static void
+kill_at_copy(const char *point)
+{
+	if (strcmp(point, "conflict-copied") == 0)
+		raise(SIGKILL);
+}
+
+static void
+note_synced(const char *point)
+{
+	struct stat st;
+
+	if (strcmp(point, "synced") != 0)
+		return;
+	hook_synced++;
+	if (stat(hook_report, &st) == 0 && st.st_size == 0)
+		hook_synced_before_done++;
+}
+
+/* A local change kept as a conflict copy on another file system (tmpfs):
+ * killed once the copy is durable, the original is still in place and the
+ * copy whole; the next stream lands the new file. */
+START_TEST(conflict_copy_crash)
+{
+	char only[128], root[128], outside[128], canary[128], p[200], cdir[64], cmd[128];
+	struct serve_opts o = { tmp, NULL, NULL, 0 };
+	struct buf b = BUF_INIT, c = BUF_INIT, rep = BUF_INIT;
+	struct stat a, z;
+	int status;
+	pid_t pid;
+	FILE *f;
+
+	hostile_setup(only, root, outside, canary, sizeof(only));
+	snprintf(cdir, sizeof(cdir), "/dev/shm/test-mirror-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(cdir));
+	ck_assert_int_eq(stat(cdir, &a), 0);
+	ck_assert_int_eq(stat(root, &z), 0);
+	if (a.st_dev == z.st_dev) {
+		rmdir(cdir);
+		return;		/* no second file system here */
+	}
+	o.only = only;
+	o.conflict_dir = cdir;
+	snprintf(p, sizeof(p), "%s/x", root);
+	write_text(p, "changed here\n", 0640);
+	stream_open(&b, root);
+	s_entry(&b, "x", MT_FILE, 0644, NULL, "from the sender\n", NULL, 0);
+	s_end(&b);
+	if ((pid = fork()) == 0) {
+		serve_test_hook = kill_at_copy;
+		_exit(serve_with(&o, &b, NULL) == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(buf_read_file(&c, p, 64), 0);
+	ck_assert_str_eq(buf_str(&c), "changed here\n");	/* still in place */
+	snprintf(cmd, sizeof(cmd), "find %s -name x -type f | xargs cat", cdir);
+	ck_assert_ptr_nonnull(f = popen(cmd, "r"));
+	buf_reset(&c);
+	ck_assert_ptr_nonnull(fgets(p, sizeof(p), f));
+	ck_assert_str_eq(p, "changed here\n");		/* and whole in the copy */
+	pclose(f);
+	ck_assert_int_eq(serve_with(&o, &b, &rep), 0);
+	ck_assert_ptr_nonnull(strstr(buf_str(&rep), "CONFLICT 0 x "));
+	snprintf(p, sizeof(p), "%s/x", root);
+	buf_reset(&c);
+	ck_assert_int_eq(buf_read_file(&c, p, 64), 0);
+	ck_assert_str_eq(buf_str(&c), "from the sender\n");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", cdir);
+	ck_assert_int_eq(system(cmd), 0);
+	buf_free(&b);
+	buf_free(&c);
+	buf_free(&rep);
+}
+END_TEST
+
+/* A batch of deletes only is on disk before its DONE (the old receiver
+ * synced only when it had renamed something). */
+START_TEST(deletes_durable_before_done)
+{
+	char only[128], root[128], outside[128], canary[128], p[200];
+	struct serve_opts o = { tmp, NULL, NULL, 0 };
+	struct buf b = BUF_INIT, rep = BUF_INIT;
+	size_t f;
+
+	hostile_setup(only, root, outside, canary, sizeof(only));
+	o.only = only;
+	stream_open(&b, root);
+	s_entry(&b, "gone", MT_FILE, 0644, NULL, "soon gone\n", NULL, 0);
+	s_end(&b);
+	ck_assert_int_eq(serve_with(&o, &b, NULL), 0);
+	buf_reset(&b);
+	stream_open(&b, root);
+	f = frame_begin(&b, F_DELETE);
+	put_bytes(&b, "gone", 4);
+	frame_end(&b, f);
+	s_end(&b);
+	snprintf(hook_report, sizeof(hook_report), "%s/report", tmp);
+	hook_synced = hook_synced_before_done = 0;
+	serve_test_hook = note_synced;
+	ck_assert_int_eq(serve_with(&o, &b, &rep), 0);
+	serve_test_hook = NULL;
+	ck_assert_ptr_nonnull(strstr(buf_str(&rep), "DONE ok 1 conflicts 0 errors 0"));
+	snprintf(p, sizeof(p), "%s/gone", root);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	ck_assert_int_ge(hook_synced_before_done, 1);
+	buf_free(&b);
+	buf_free(&rep);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -807,6 +923,8 @@ suite(void)
 	tcase_add_test(t, only_symlink_as_root);
 	tcase_add_test(t, only_names_that_climb);
 	tcase_add_test(t, only_refuses_privilege);
+	tcase_add_test(t, conflict_copy_crash);
+	tcase_add_test(t, deletes_durable_before_done);
 	suite_add_tcase(s, t);
 	return s;
 }
