@@ -28,7 +28,9 @@ bn_open(int dirfd, const char *rel, int flags, mode_t mode)
 		return -1;
 	}
 	memset(&how, 0, sizeof(how));
-	how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW);
+	/* RESOLVE_NO_SYMLINKS covers the last component too, with ELOOP
+	 * (O_NOFOLLOW would make it ENOTDIR with O_DIRECTORY) */
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
 	how.mode = flags & O_CREAT ? mode : 0;	/* openat2 wants 0 otherwise */
 	how.resolve = BN_RESOLVE;
 	/* EAGAIN: a rename raced the lookup; the kernel asks for a retry */

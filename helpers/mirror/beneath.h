@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 /* rel beneath dirfd ("." is dirfd itself), opened with flags (O_CLOEXEC
- * and O_NOFOLLOW added); ELOOP when a component is a symlink, EXDEV when
+ * added); ELOOP when any component is a symlink, the last one too; EXDEV when
  * it would climb out, EINVAL for an empty, ".", ".." or absolute name. */
 int	 bn_open(int dirfd, const char *rel, int flags, mode_t mode);
 /* The directory rel beneath dirfd; with create, the missing components

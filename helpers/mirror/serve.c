@@ -70,6 +70,7 @@ struct serve {
 	struct manifest	 last;		/* the newest sync from another sender */
 	char		 recv_file[PATH_MAX];
 	int		 onlyfd;	/* --only's directory, or -1 */
+	char		 fatal[PATH_MAX + 128];	/* why the stream was refused */
 	/* current root */
 	int		 rootfd;
 	unsigned	 root_id;
@@ -1152,23 +1153,24 @@ do_root(struct serve *s, struct dec *d)
 	const char *rest;
 	int fd;
 
+	s->root_id = id;
 	if (get_str(d, path, sizeof(path)) == -1 || d->n != 0 || !bn_under(path, "/", &rest)) {
-		log_err("destination: not a plain absolute path");
+		snprintf(s->fatal, sizeof(s->fatal), "destination: not a plain absolute path");
 		return -1;
 	}
 	if (s->onlyfd >= 0 && !bn_under(path, s->o->only, &rest)) {
-		log_err("destination %s is outside %s (--only)", path, s->o->only);
+		snprintf(s->fatal, sizeof(s->fatal), "destination %s is outside %s (--only)", path,
+		    s->o->only);
 		return -1;
 	}
 	if ((fd = dest_dir(s, path, 1)) == -1 && s->onlyfd >= 0 && (errno == ELOOP ||
 	    errno == EXDEV || errno == ENOTDIR)) {
-		log_err("destination %s: %s inside %s (--only)", path, errno == ELOOP ?
-		    "reached through a symlink" : errno == EXDEV ? "leads out" : "not a directory",
-		    s->o->only);
+		snprintf(s->fatal, sizeof(s->fatal), "destination %s is %s inside %s (--only)", path,
+		    errno == ELOOP ? "reached through a symlink" : errno == EXDEV ? "leading out" :
+		    "not a directory", s->o->only);
 		return -1;
 	}
 	close_root(s, 1);
-	s->root_id = id;
 	snprintf(s->root, sizeof(s->root), "%s", path);
 	if ((s->rootfd = fd) == -1)
 		rel_error(s, ".", "destination");
@@ -1302,8 +1304,20 @@ mirror_serve(const struct serve_opts *o, int in, int out)
 		default: r = -1; break;
 		}
 		if (r == -1) {
-			log_err("protocol error in frame '%c'", type >= ' ' && type < 127 ? type : '?');
-			got = -1;
+			/* the sender reads this line before it finds the stream cut */
+			struct buf b = BUF_INIT;
+
+			if (s->fatal[0] == '\0')
+				snprintf(s->fatal, sizeof(s->fatal), "protocol error in frame '%c'",
+				    type > ' ' && type < 127 ? type : '?');
+			log_err("%s", s->fatal);
+			buf_printf(&b, "ERR %u . ", s->root_id);
+			path_escape(&b, s->fatal, strlen(s->fatal));
+			buf_puts(&b, "\n");
+			if (write_all(s->out, b.data, b.len) == -1)
+				(void)0;	/* the sender is gone: stderr has it */
+			buf_free(&b);
+			got = -2;
 			break;
 		}
 	}

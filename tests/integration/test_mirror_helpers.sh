@@ -7,8 +7,10 @@
 # newlines in names, /etc/shadow's mode and owner), a no-change rerun that
 # sends nothing, changes incl. a file replaced by a directory and back,
 # --dry-run, the delete guards, block-level update of a big file, kill -9 of
-# either side mid-transfer, wrong host key and wrong client key, and the
-# stale node that comes back holding unsynced files.
+# either side mid-transfer, wrong host key and wrong client key, the
+# stale node that comes back holding unsynced files, and a forced command
+# with --only (setuid refused, no destination through a planted symlink or
+# outside the tree, --allow-special).
 . "$(dirname "$0")/lib.sh"
 lab_init
 need unshare setfattr getfattr setfacl getfacl sha256sum
@@ -298,4 +300,46 @@ kept=$(find "$LAB_DIR/a/state/conflicts" -name five-k -type f)
 grep -q "conflicts kept by peers: 2" <(sync_b --status) || fail "conflicts not reported: $(sync_b --status)"
 same_trees "after the stale node's return"
 log "stale node: 2 unsynced files kept in a's conflict directory, trees identical"
+# --- a forced command with --only: the key reaches that tree and no
+# further. b's authorized_keys runs mirror-serve --only $W/data/jail
+# whatever the sender asks; a setuid file is refused (the rest lands), a
+# destination through a symlink the stream planted in the tree, or outside
+# it, is refused and nothing is written outside; --allow-special lands it.
+J=$A/jail
+O=$LAB_DIR/outside
+mkdir -p "$J" "$O" "$A/evil" && printf 'canary\n' >"$O/canary"
+printf 'ok\n' >"$J/plain"
+printf 'suid\n' >"$J/suid" && chmod 4755 "$J/suid"
+ln -s "$O" "$J/out"
+printf 'evil\n' >"$A/evil/payload" && chmod 4755 "$A/evil/payload"
+AK=$LAB_DIR/sshd-b/authorized_keys
+cp "$AK" "$LAB_DIR/authorized_keys.saved"
+forced() {	# forced [OPTION]: b's key runs only mirror-serve --only $W/data/jail
+	echo "command=\"$B/mirror-serve --state-dir $W/state/jail --only $W/data/jail $*\",restrict $(cat "$KEY.pub")" >"$AK"
+}
+outside_intact() {
+	[ "$(ls -A "$O")" = canary ] && [ "$(cat "$O/canary")" = canary ] || fail "$1: written outside --only: $(ls -lA "$O")"
+}
+forced
+CJ=$(conf a "paths = $W/data/jail/" "state_dir = $W/state/jail" "xattrs = no" "acls = no")
+on a "$B/mirror-sync" -c "$CJ" >"$LAB_DIR/jail1.log" 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "a setuid file under --only: exit $rc, want 1: $(cat "$LAB_DIR/jail1.log")"
+grep -q "setuid or setgid bit refused by --only" "$LAB_DIR/jail1.log" || fail "refusal not named: $(cat "$LAB_DIR/jail1.log")"
+[ -e "$LAB_DIR/b/data/jail/suid" ] && fail "a setuid file landed under --only"
+[ -f "$LAB_DIR/b/data/jail/plain" ] && [ -L "$LAB_DIR/b/data/jail/out" ] || fail "the rest of the tree did not land"
+# the sender now aims through the link it planted, then outside the tree
+CE=$(conf a "paths = $W/data/evil/=$W/data/jail/out" "state_dir = $W/state/jail" "xattrs = no" "acls = no")
+on a "$B/mirror-sync" -c "$CE" >"$LAB_DIR/jail2.log" 2>&1 && fail "a destination through a symlink was accepted"
+grep -q "reached through a symlink" "$LAB_DIR/jail2.log" || fail "symlinked destination not named: $(cat "$LAB_DIR/jail2.log")"
+outside_intact "destination through a planted symlink"
+CE=$(conf a "paths = $W/data/evil/=$W/data/etc" "state_dir = $W/state/jail" "xattrs = no" "acls = no")
+on a "$B/mirror-sync" -c "$CE" >"$LAB_DIR/jail4.log" 2>&1 && fail "a destination outside --only was accepted"
+grep -q "is outside $W/data/jail (--only)" "$LAB_DIR/jail4.log" || fail "outside destination not named: $(cat "$LAB_DIR/jail4.log")"
+[ -e "$LAB_DIR/b/data/etc/payload" ] && fail "a file landed outside --only"
+outside_intact "destination outside"
+forced --allow-special
+on a "$B/mirror-sync" -c "$CJ" >"$LAB_DIR/jail5.log" 2>&1 || fail "--allow-special: $(cat "$LAB_DIR/jail5.log")"
+[ "$(stat -c %a "$LAB_DIR/b/data/jail/suid")" = 4755 ] || fail "--allow-special did not land the setuid file"
+cp "$LAB_DIR/authorized_keys.saved" "$AK"
+log "forced command --only: setuid refused and named, destinations through a planted symlink or outside refused, nothing outside; --allow-special lands it"
 exit 0

@@ -622,7 +622,7 @@ outside_untouched(const char *outside, const char *canary)
 START_TEST(only_symlink_as_root)
 {
 	char only[128], root[128], outside[128], canary[128], next[160], p[200];
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, rep = BUF_INIT;
 	struct serve_opts o = { tmp, NULL, NULL, 0 };
 
 	hostile_setup(only, root, outside, canary, sizeof(only));
@@ -638,11 +638,16 @@ START_TEST(only_symlink_as_root)
 	snprintf(next, sizeof(next), "%s/l/deeper", root);
 	s_root(&b, 2, next);
 	s_end(&b);
-	ck_assert_int_eq(serve_with(&o, &b, NULL), -1);
+	ck_assert_int_eq(serve_with(&o, &b, &rep), -1);
+	/* the sender reads why before it finds the stream cut */
+	ck_assert_msg(strstr(buf_str(&rep), "ERR 1 . destination%20") != NULL &&
+	    strstr(buf_str(&rep), "%20is%20reached%20through%20a%20symlink%20inside%20") != NULL,
+	    "%s", buf_str(&rep));
 	outside_untouched(outside, canary);
 	snprintf(p, sizeof(p), "%s/l", root);
 	ck_assert_int_eq(access(p, F_OK), 0);	/* the link itself is harmless */
 	buf_free(&b);
+	buf_free(&rep);
 }
 END_TEST
 
