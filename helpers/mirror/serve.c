@@ -259,8 +259,8 @@ load_last(struct serve *s)
 }
 
 /* A conflict copy to another file system: the local change is only
- * removed from the tree once its copy is on disk, named in a directory
- * that is on disk too. */
+ * removed from the tree once its copy is on disk, named in directories
+ * that are on disk too. */
 static int
 copy_out(int dirfd, const char *leaf, int cdir, const char *cleaf)
 {
@@ -288,7 +288,10 @@ copy_out(int dirfd, const char *leaf, int cdir, const char *cleaf)
 		futimens(out, t);
 		if (fchown(out, st.st_uid, st.st_gid) == -1)
 			(void)0;	/* not root: the copy stays ours */
-		if (fsync(out) == -1 || fsync(cdir) == -1)
+		/* the copy, its directory and every directory made for it, up
+		 * to the conflict directory itself the first time: its file
+		 * system, once */
+		if (fsync(out) == -1 || syncfs(cdir) == -1)
 			n = -1;
 	}
 	if (close(out) == -1 || n != 0) {

@@ -794,6 +794,38 @@ START_TEST(only_refuses_privilege)
 }
 END_TEST
 
+/* A batch cut by a refused root lands none of its files: the tree is as
+ * it was and no temporary is left. */
+START_TEST(refused_batch_lands_nothing)
+{
+	char only[128], root[128], outside[128], canary[128], p[200], next[160];
+	struct serve_opts o = { tmp, NULL, NULL, 0 };
+	struct buf b = BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	hostile_setup(only, root, outside, canary, sizeof(only));
+	o.only = only;
+	snprintf(p, sizeof(p), "%s/l", root);
+	ck_assert_int_eq(symlink(outside, p), 0);
+	stream_open(&b, root);
+	s_entry(&b, "first", MT_FILE, 0644, NULL, "would land\n", NULL, 0);
+	snprintf(next, sizeof(next), "%s/l", root);
+	s_root(&b, 1, next);
+	s_entry(&b, "second", MT_FILE, 0644, NULL, "x\n", NULL, 0);
+	s_end(&b);
+	ck_assert_int_eq(serve_with(&o, &b, NULL), -1);
+	ck_assert_ptr_nonnull(d = opendir(root));
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	ck_assert_int_eq(n, 1);		/* l, as before */
+	outside_untouched(outside, canary);
+	buf_free(&b);
+}
+END_TEST
+
 /* Crash points (serve_test_hook): what a kill -9 there leaves. */
 static char hook_report[160];
 static int hook_synced, hook_synced_before_done;
@@ -928,6 +960,7 @@ suite(void)
 	tcase_add_test(t, only_symlink_as_root);
 	tcase_add_test(t, only_names_that_climb);
 	tcase_add_test(t, only_refuses_privilege);
+	tcase_add_test(t, refused_batch_lands_nothing);
 	tcase_add_test(t, conflict_copy_crash);
 	tcase_add_test(t, deletes_durable_before_done);
 	suite_add_tcase(s, t);
