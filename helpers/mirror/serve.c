@@ -1277,6 +1277,17 @@ mirror_serve(const struct serve_opts *o, int in, int out)
 	s->o = o;
 	s->out = out;
 	s->rootfd = s->pfd = s->journal = s->onlyfd = -1;
+	if ((s->rootfd = bn_open(AT_FDCWD, ".", O_RDONLY | O_DIRECTORY, 0)) == -1 &&
+	    (errno == ENOSYS || errno == EPERM)) {
+		/* a kernel before 5.6, or a seccomp filter: no safe resolution */
+		log_err("openat2(2): %s; mirror-serve needs it (Linux 5.6 or later)",
+		    strerror(errno));
+		free(s);
+		return -1;
+	}
+	if (s->rootfd >= 0)
+		close(s->rootfd);
+	s->rootfd = -1;
 	/* the admin's directory: reached by its path, symlinks and all */
 	if (o->only && (o->only[0] != '/' || ((s->onlyfd = open(o->only, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1 && (errno != ENOENT || mirror_mkdirs(o->only) == -1 ||

@@ -19,6 +19,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../../helpers/mirror/beneath.h"
 #include "../../helpers/mirror/entry.h"
 #include "../../helpers/mirror/frame.h"
 #include "../../helpers/mirror/manifest.h"
@@ -520,6 +521,56 @@ START_TEST(hostile_root)
 }
 END_TEST
 
+/* The one way the receiver reaches a path: beneath a directory fd, never
+ * through a symlink or "..". */
+START_TEST(beneath_resolution)
+{
+	char p[200], leaf[NAME_MAX + 1];
+	const char *rest;
+	int top, fd;
+
+	snprintf(p, sizeof(p), "%s/a/b", tmp);
+	ck_assert_int_eq(mirror_mkdirs(p), 0);
+	snprintf(p, sizeof(p), "%s/a/up", tmp);
+	ck_assert_int_eq(symlink("..", p), 0);
+	snprintf(p, sizeof(p), "%s/a/abs", tmp);
+	ck_assert_int_eq(symlink("/etc", p), 0);
+	snprintf(p, sizeof(p), "%s/a", tmp);
+	ck_assert_int_ge(top = open(p, O_RDONLY | O_DIRECTORY), 0);
+	ck_assert_int_ge(fd = bn_open(top, "b", O_RDONLY | O_DIRECTORY, 0), 0);
+	close(fd);
+	ck_assert_int_ge(fd = bn_open(top, ".", O_RDONLY | O_DIRECTORY, 0), 0);
+	close(fd);
+	static const struct { const char *rel; int err; } bad[] = { { "up", ELOOP },
+	    { "up/a", ELOOP }, { "abs", ELOOP }, { "abs/passwd", ELOOP }, { "..", EINVAL },
+	    { "b/../..", EINVAL }, { "/etc", EINVAL }, { "", EINVAL }, { "b//c", EINVAL },
+	    { "b/", EINVAL }, { NULL, 0 } };
+	for (int i = 0; bad[i].rel; i++) {
+		errno = 0;
+		ck_assert_msg(bn_open(top, bad[i].rel, O_RDONLY, 0) == -1 && errno == bad[i].err,
+		    "%s: errno %d", bad[i].rel, errno);
+	}
+	/* mkdir -p stops at a symlink and makes nothing behind it */
+	ck_assert_int_eq(bn_dir(top, "abs/new/deeper", 1, 0700, 1), -1);
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_int_ge(fd = bn_dir(top, "b/c/d", 1, 0700, 1), 0);
+	close(fd);
+	ck_assert_int_ge(fd = bn_parent(top, "b/c/d/leaf", 0, leaf), 0);
+	ck_assert_str_eq(leaf, "leaf");
+	close(fd);
+	ck_assert_int_eq(bn_parent(top, "up/x", 0, leaf), -1);
+	close(top);
+	ck_assert(bn_under("/srv/www", "/srv", &rest) && strcmp(rest, "www") == 0);
+	ck_assert(bn_under("/srv", "/srv/", &rest) && strcmp(rest, ".") == 0);
+	ck_assert(bn_under("/x/y", "/", &rest) && strcmp(rest, "x/y") == 0);
+	ck_assert(bn_under("/", "/", &rest) && strcmp(rest, ".") == 0);
+	static const char *out[] = { "/srvx", "/sr", "/srv/../etc", "/srv/./a", "/srv//a",
+	    "/srv/a/", "srv/a", "/srv/a/..", NULL };
+	for (int i = 0; out[i]; i++)
+		ck_assert_msg(!bn_under(out[i], "/srv", &rest), "%s under /srv", out[i]);
+}
+END_TEST
+
 /* Stream builders for the hostile cases below. */
 static void
 s_root(struct buf *b, uint32_t id, const char *root)
@@ -957,6 +1008,7 @@ suite(void)
 	tcase_add_test(t, stream_end_to_end);
 	tcase_add_test(t, hostile_root);
 	tcase_add_test(t, no_write_through_symlinks);
+	tcase_add_test(t, beneath_resolution);
 	tcase_add_test(t, only_symlink_as_root);
 	tcase_add_test(t, only_names_that_climb);
 	tcase_add_test(t, only_refuses_privilege);
