@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -151,4 +152,30 @@ xattr_apply(int fd, const char *path, const void *blob, size_t len)
 			rc = -1;
 	}
 	return d.err ? -1 : rc;
+}
+
+int
+xattr_privileged(const void *blob, size_t len, char *name, size_t namelen)
+{
+	struct dec d = { blob, len, 0 };
+	uint32_t count;
+
+	if (len == 0)
+		return 0;
+	count = get_u32(&d);
+	for (uint32_t i = 0; i < count && !d.err; i++) {
+		char n[256];
+		size_t vlen;
+
+		get_str(&d, n, sizeof(n));
+		get_bytes(&d, &vlen);
+		if (d.err)
+			break;
+		if (strncmp(n, "user.", 5) == 0 || strcmp(n, "system.posix_acl_access") == 0 ||
+		    strcmp(n, "system.posix_acl_default") == 0)
+			continue;
+		snprintf(name, namelen, "%s", n);
+		return 1;
+	}
+	return d.err ? -1 : 0;
 }

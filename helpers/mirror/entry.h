@@ -31,5 +31,10 @@ int	 rel_path_safe(const char *rel);
 int	 xattr_collect(int fd, const char *path, unsigned what, struct buf *);
 /* Applies a blob to fd (or to path without following a symlink). */
 int	 xattr_apply(int fd, const char *path, const void *blob, size_t len);
+/* 1 with the first attribute of the blob that grants or labels rather
+ * than describes (security.*, trusted.*, system.* but ACLs: a file
+ * capability is one) copied to name; 0 when there is none, -1 when the
+ * blob is malformed. */
+int	 xattr_privileged(const void *blob, size_t len, char *name, size_t namelen);
 
 #endif

@@ -1,6 +1,6 @@
-/* The receiving end; see serve.h. Paths from the stream are walked one
- * component at a time with O_NOFOLLOW, so nothing the stream says can reach
- * outside the root through a symlink. */
+/* The receiving end; see serve.h. Every path from the stream is resolved
+ * beneath the fd of its root (beneath.h), and the root beneath --only's:
+ * nothing the stream says reaches outside through a symlink or "..". */
 #include "config.h"
 
 #include <dirent.h>
@@ -19,6 +19,7 @@
 
 #include "understudy/clock.h"
 #include "understudy/log.h"
+#include "beneath.h"
 #include "entry.h"
 #include "frame.h"
 #include "manifest.h"
@@ -30,6 +31,16 @@
 #define PENDING_DIRS	64		/* directories they are in */
 #define TMP_PREFIX	".~mirror."
 #define RECV_SAVE_MS	5000
+#define TOUCHED_MAX	16		/* file systems changed before a DONE */
+
+void	(*serve_test_hook)(const char *point);
+
+static void
+hook(const char *point)
+{
+	if (serve_test_hook)
+		serve_test_hook(point);
+}
 
 struct pending {
 	int		 dir;		/* index in serve.pdir */
@@ -58,6 +69,8 @@ struct serve {
 	struct manifest	 recv, sent;
 	struct manifest	 last;		/* the newest sync from another sender */
 	char		 recv_file[PATH_MAX];
+	int		 onlyfd;	/* --only's directory, or -1 */
+	char		 fatal[PATH_MAX + 128];	/* why the stream was refused */
 	/* current root */
 	int		 rootfd;
 	unsigned	 root_id;
@@ -77,10 +90,15 @@ struct serve {
 	struct opendir_ent done[PENDING_DIRS];
 	int		 ndone;
 	uint64_t	 pend_bytes;
-	char		 conflict_root[PATH_MAX];
+	char		 conflict_base[PATH_MAX];	/* the admin's conflict directory */
+	char		 conflict_root[128];	/* SENDER-TIME-PID in it, or "" */
 	unsigned	 tmpseq;
 	int		 journal;	/* temporaries in flight, for a later sweep */
-	int		 renamed;	/* renames since the last syncfs */
+	/* one fd on each file system changed since the last DONE: each is
+	 * synced before the DONE that reports the changes */
+	int		 touched[TOUCHED_MAX];
+	dev_t		 touched_dev[TOUCHED_MAX];
+	int		 ntouched;
 	int		 recv_dirty;	/* recv changed since it was written */
 	unsigned long	 batches;
 	long		 saved_ms;
@@ -124,40 +142,53 @@ key_of(const struct serve *s, const char *rel, char *key, size_t n)
 		key[0] = '\0';		/* longer than any path the kernel takes */
 }
 
-/* A new fd of the directory holding rel (the caller closes it); leaf
- * receives the last component. */
-static int
-walk_parent(const struct serve *s, const char *rel, char *leaf)
+/* Notes that dirfd's file system changed (an entry made, renamed, removed
+ * or its attributes set), so that it is synced before the next DONE. */
+static void
+touched(struct serve *s, int dirfd)
 {
-	const char *slash = strrchr(rel, '/');
-	size_t plen = slash ? (size_t)(slash - rel) : 0;
-	char comp[NAME_MAX + 1];
-	int fd;
+	struct stat st;
 
-	if (strcmp(rel, ".") == 0 || strlen(slash ? slash + 1 : rel) > NAME_MAX) {
-		errno = EINVAL;
-		return -1;
+	if (fstat(dirfd, &st) == -1)
+		return;
+	for (int i = 0; i < s->ntouched; i++)
+		if (s->touched_dev[i] == st.st_dev)
+			return;
+	if (s->ntouched == TOUCHED_MAX) {
+		/* a stream across that many file systems: the oldest is synced
+		 * now rather than forgotten */
+		if (syncfs(s->touched[0]) == -1)
+			log_warn("syncfs: %s", strerror(errno));
+		close(s->touched[0]);
+		s->ntouched--;
+		memmove(&s->touched[0], &s->touched[1], sizeof(s->touched[0]) * (size_t)s->ntouched);
+		memmove(&s->touched_dev[0], &s->touched_dev[1],
+		    sizeof(s->touched_dev[0]) * (size_t)s->ntouched);
 	}
-	snprintf(leaf, NAME_MAX + 1, "%s", slash ? slash + 1 : rel);
-	fd = dup(s->rootfd);
-	for (const char *p = rel; fd >= 0 && p < rel + plen;) {
-		const char *e = memchr(p, '/', (size_t)(rel + plen - p));
-		size_t n = e ? (size_t)(e - p) : (size_t)(rel + plen - p);
-		int nfd;
+	if ((s->touched[s->ntouched] = dup(dirfd)) == -1)
+		return;
+	s->touched_dev[s->ntouched++] = st.st_dev;
+}
 
-		if (n > NAME_MAX) {
-			close(fd);
-			errno = ENAMETOOLONG;
-			return -1;
+/* Makes every change since the last DONE durable; -1 when a file system
+ * could not be synced (the DONE then says so). */
+static int
+sync_touched(struct serve *s)
+{
+	int rc = 0;
+
+	if (s->ntouched == 0)
+		return 0;
+	for (int i = 0; i < s->ntouched; i++) {
+		if (syncfs(s->touched[i]) == -1) {
+			log_warn("syncfs %s: %s", s->root, strerror(errno));
+			rc = -1;
 		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		fd = nfd;
-		p += n + 1;
+		close(s->touched[i]);
 	}
-	return fd;
+	s->ntouched = 0;
+	hook("synced");
+	return rc;
 }
 
 /* The same, cached for a run of entries in one directory: do not close. */
@@ -174,7 +205,7 @@ open_parent(struct serve *s, const char *rel, char *leaf)
 	}
 	if (s->pfd >= 0)
 		close(s->pfd);
-	if ((s->pfd = walk_parent(s, rel, leaf)) >= 0)
+	if ((s->pfd = bn_parent(s->rootfd, rel, 0, leaf)) >= 0)
 		snprintf(s->prel, sizeof(s->prel), "%.*s", (int)plen, rel);
 	return s->pfd;
 }
@@ -227,8 +258,11 @@ load_last(struct serve *s)
 		log_warn("%s", why);
 }
 
+/* A conflict copy to another file system: the local change is only
+ * removed from the tree once its copy is on disk, named in directories
+ * that are on disk too. */
 static int
-copy_out(int dirfd, const char *leaf, const char *dst)
+copy_out(int dirfd, const char *leaf, int cdir, const char *cleaf)
 {
 	int in = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out;
 	struct stat st;
@@ -237,7 +271,8 @@ copy_out(int dirfd, const char *leaf, const char *dst)
 
 	if (in == -1 || fstat(in, &st) == -1)
 		return in == -1 ? -1 : (close(in), -1);
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777)) == -1) {
+	if ((out = openat(cdir, cleaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    st.st_mode & 07777)) == -1) {
 		close(in);
 		return -1;
 	}
@@ -246,53 +281,77 @@ copy_out(int dirfd, const char *leaf, const char *dst)
 			n = -1;
 			break;
 		}
-	if (n == 0 && fsync(out) == 0) {
+	close(in);
+	if (n == 0) {
 		struct timespec t[2] = { st.st_atim, st.st_mtim };
 
 		futimens(out, t);
 		if (fchown(out, st.st_uid, st.st_gid) == -1)
 			(void)0;	/* not root: the copy stays ours */
+		/* the copy, its directory and every directory made for it, up
+		 * to the conflict directory itself the first time: its file
+		 * system, once */
+		if (fsync(out) == -1 || syncfs(cdir) == -1)
+			n = -1;
 	}
-	close(in);
-	return close(out) == -1 || n != 0 ? -1 : 0;
+	if (close(out) == -1 || n != 0) {
+		unlinkat(cdir, cleaf, 0);
+		return -1;
+	}
+	hook("conflict-copied");
+	return 0;
 }
 
-/* Moves a locally changed entry (not a directory) out of the way. */
+/* Moves a locally changed entry (not a directory) out of the way, to
+ * conflict_root/SENDER-TIME-PID/<its key>. The conflict directory is the
+ * admin's; below it, the walk follows nothing the stream made. */
 static int
 conflict_move(struct serve *s, int dirfd, const char *leaf, const char *rel, const struct mstat *l)
 {
-	char key[PATH_MAX], dst[PATH_MAX * 2], dir[PATH_MAX * 2], *slash;
+	char key[PATH_MAX], sub[PATH_MAX + 128], cleaf[NAME_MAX + 1], *dst;
+	int base, cdir, rc = -1;
 
 	if (s->conflict_root[0] == '\0') {
-		char stamp[32], base[PATH_MAX];
+		char stamp[32];
 		time_t now = time(NULL);
 
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime(&now));
 		if (s->o->conflict_dir && *s->o->conflict_dir)
-			snprintf(base, sizeof(base), "%s", s->o->conflict_dir);
+			snprintf(s->conflict_base, sizeof(s->conflict_base), "%s", s->o->conflict_dir);
 		else
-			snprintf(base, sizeof(base), "%s/conflicts", s->o->state_dir);
-		if (snprintf(s->conflict_root, sizeof(s->conflict_root), "%s/%s-%s-%d", base,
-		    s->sender, stamp, (int)getpid()) >= (int)sizeof(s->conflict_root)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
+			snprintf(s->conflict_base, sizeof(s->conflict_base), "%s/conflicts",
+			    s->o->state_dir);
+		snprintf(s->conflict_root, sizeof(s->conflict_root), "%s-%s-%d", s->sender, stamp,
+		    (int)getpid());
 	}
 	key_of(s, rel, key, sizeof(key));
-	snprintf(dst, sizeof(dst), "%s%s", s->conflict_root, key);
-	snprintf(dir, sizeof(dir), "%s", dst);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	if (mirror_mkdirs(dir) == -1)
+	if (key[0] != '/' || snprintf(sub, sizeof(sub), "%s%s", s->conflict_root, key) >=
+	    (int)sizeof(sub)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	if (renameat(dirfd, leaf, AT_FDCWD, dst) == -1) {
-		if (errno != EXDEV || l->type != MT_FILE || copy_out(dirfd, leaf, dst) == -1 ||
-		    unlinkat(dirfd, leaf, 0) == -1)
-			return -1;
 	}
+	if (mirror_mkdirs(s->conflict_base) == -1 ||
+	    (base = open(s->conflict_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	cdir = bn_parent(base, sub, 1, cleaf);
+	close(base);
+	if (cdir == -1)
+		return -1;
+	if (renameat(dirfd, leaf, cdir, cleaf) == 0)
+		rc = 0;
+	else if (errno == EXDEV && l->type == MT_FILE && copy_out(dirfd, leaf, cdir, cleaf) == 0 &&
+	    unlinkat(dirfd, leaf, 0) == 0)
+		rc = 0;
+	close(cdir);
+	if (rc == -1)
+		return -1;
+	touched(s, dirfd);
+	if ((dst = malloc(strlen(s->conflict_base) + strlen(sub) + 2)) != NULL)
+		sprintf(dst, "%s/%s", s->conflict_base, sub);
 	log_warn("conflict: %s changed here since the last sync from %s; kept as %s", key,
-	    s->sender, dst);
-	report(s, "CONFLICT", rel, dst);
+	    s->sender, dst ? dst : sub);
+	report(s, "CONFLICT", rel, dst ? dst : sub);
+	free(dst);
 	s->conflicts++;
 	return 0;
 }
@@ -319,6 +378,7 @@ remove_entry(struct serve *s, int dirfd, const char *leaf, const char *rel)
 	} else if (unlinkat(dirfd, leaf, 0) == -1) {
 		return -1;
 	}
+	touched(s, dirfd);
 	manifest_drop(&s->recv, key);
 	return 0;
 }
@@ -347,6 +407,7 @@ remove_tree(struct serve *s, int dirfd, const char *leaf, const char *rel)
 	closedir(d);
 	if (rc == 0 && unlinkat(dirfd, leaf, AT_REMOVEDIR) == -1)
 		rc = -1;
+	touched(s, dirfd);
 	return rc;
 }
 
@@ -427,9 +488,9 @@ flush_pending(struct serve *s)
 	}
 	for (int d = 0; d < s->npdir; d++) {
 		restore_mtime(s->pdir[d].fd, &s->pdir[d].mtime);
+		touched(s, s->pdir[d].fd);
 		close(s->pdir[d].fd);
 	}
-	s->renamed += s->npend;
 	s->npend = s->npdir = 0;
 	for (int d = 0; d < s->ndone; d++)
 		leave_dir(s, &s->done[d]);
@@ -450,6 +511,7 @@ leave_dir(struct serve *s, struct opendir_ent *d)
 
 		set_owner_mode(s, d->fd, d->key, d->meta);
 		futimens(d->fd, t);
+		touched(s, d->fd);
 		if (mstat_from_path(d->fd, ".", &st, NULL) == 0)
 			manifest_put(&s->recv, d->key, &st, NULL, 0);
 		free(d->meta);
@@ -499,20 +561,30 @@ temp_name(struct serve *s, const char *key, char *tmp, size_t n)
 		log_warn("journal of temporaries: %s", strerror(errno));
 }
 
+static int dest_dir(const struct serve *, const char *path, int create);
+
+/* The journal names directories as the stream did: they are reached the
+ * way its roots are, never through a symlink made since. */
 static void
-sweep_journal(const char *file)
+sweep_journal(const struct serve *s, const char *file)
 {
 	struct buf b = BUF_INIT;
 
 	if (buf_read_file(&b, file, 64 << 20) == 0)
 		for (char *l = b.data, *nl; l && *l; l = nl ? nl + 1 : NULL) {
 			char *base;
+			int dfd;
 
 			if ((nl = strchr(l, '\n')) != NULL)
 				*nl = '\0';
 			base = strrchr(l, '/');
-			if (base && strncmp(base + 1, TMP_PREFIX, sizeof(TMP_PREFIX) - 1) == 0)
-				unlink(l);
+			if (base == NULL || strncmp(base + 1, TMP_PREFIX, sizeof(TMP_PREFIX) - 1) != 0)
+				continue;
+			*base = '\0';
+			if ((dfd = dest_dir(s, base == l ? "/" : l, 0)) >= 0) {
+				unlinkat(dfd, base + 1, 0);
+				close(dfd);
+			}
 		}
 	buf_free(&b);
 }
@@ -674,6 +746,59 @@ land_file(struct serve *s, struct frame_reader *fr, int dirfd, const char *leaf,
 	return 0;
 }
 
+/* An entry the receiver will not land, told to the sender. */
+static void
+refuse(struct serve *s, const char *rel, const char *why)
+{
+	log_warn("%s/%s: %s", s->root, rel, why);
+	report(s, "ERR", rel, why);
+	s->errors++;
+}
+
+#define NOT_SPECIAL	"refused by --only (mirror-serve --allow-special lands it)"
+
+/* With --only and without --allow-special, nothing that grants a
+ * privilege lands: a setuid or setgid file, a device node, an attribute
+ * that grants or labels (security.capability is a file capability). A
+ * setgid directory only passes its group on and stays allowed. Without
+ * --only the key is a root login anyway and the tree is copied as it is
+ * (/etc, /usr/local). NULL when e may land; else why not, in why. */
+static const char *
+refusal(const struct serve *s, const struct mentry *e, char *why, size_t n)
+{
+	char name[256];
+	int r;
+
+	if (s->o->only == NULL || s->o->allow_special)
+		return NULL;
+	if (e->st.type == MT_CHR || e->st.type == MT_BLK)
+		snprintf(why, n, "device node " NOT_SPECIAL);
+	else if (e->st.type == MT_FILE && e->st.mode & (S_ISUID | S_ISGID))
+		snprintf(why, n, "setuid or setgid bit " NOT_SPECIAL);
+	else if ((r = xattr_privileged(e->xattrs, e->xlen, name, sizeof(name))) == 1)
+		snprintf(why, n, "extended attribute %s " NOT_SPECIAL, name);
+	else if (r == -1)
+		snprintf(why, n, "malformed extended attributes");
+	else
+		return NULL;
+	return why;
+}
+
+/* A hard link is a second name for a file already here: one to a setuid
+ * or setgid file would land the bits under a name of the stream's choice. */
+static int
+link_refused(struct serve *s, int tfd, const char *tleaf, const char *rel)
+{
+	struct stat st;
+
+	if (s->o->only == NULL || s->o->allow_special ||
+	    fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
+	    !(st.st_mode & (S_ISUID | S_ISGID)))
+		return 0;
+	refuse(s, rel, "hard link to a setuid or setgid file " NOT_SPECIAL);
+	return 1;
+}
+
 /* Symlinks, hard links, fifos and devices: made under a temporary name,
  * then renamed over the old entry at once. */
 static int
@@ -692,8 +817,12 @@ land_special(struct serve *s, int dirfd, const char *leaf, const struct mentry *
 		int tfd;
 
 		flush_pending(s);	/* the target may be one of them */
-		if ((tfd = walk_parent(s, e->target, tleaf)) == -1)
+		if ((tfd = bn_parent(s->rootfd, e->target, 0, tleaf)) == -1)
 			return -1;
+		if (link_refused(s, tfd, tleaf, e->rel)) {
+			close(tfd);
+			return 0;
+		}
 		rc = linkat(tfd, tleaf, dirfd, tmp, 0);
 		close(tfd);
 	} else {
@@ -720,7 +849,7 @@ land_special(struct serve *s, int dirfd, const char *leaf, const struct mentry *
 		return -1;
 	}
 	restore_mtime(dirfd, dir_mtime);
-	s->renamed++;
+	touched(s, dirfd);
 	if (mstat_from_path(dirfd, leaf, &st, NULL) == 0)
 		manifest_put(&s->recv, key, &st, NULL, 0);
 	s->ok++;
@@ -736,7 +865,9 @@ enter_dir(struct serve *s, int dirfd, const char *leaf, const struct mentry *e, 
 	if (strcmp(e->rel, ".") == 0)
 		fd = dup(s->rootfd);
 	else {
-		if (mkdirat(dirfd, leaf, 0700) == -1 && errno != EEXIST)
+		if (mkdirat(dirfd, leaf, 0700) == 0)
+			touched(s, dirfd);
+		else if (errno != EEXIST)
 			return -1;
 		fd = openat(dirfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
@@ -753,7 +884,8 @@ enter_dir(struct serve *s, int dirfd, const char *leaf, const struct mentry *e, 
 		*d->meta = *e;
 	if (d->meta)
 		d->meta->xattrs = NULL, d->meta->xlen = 0;
-	if (e->xlen > 0 && xattr_apply(fd, key, e->xattrs, e->xlen) == -1)
+	if (s->flags & (HELLO_XATTRS | HELLO_ACLS) && e->xlen > 0 &&
+	    xattr_apply(fd, key, e->xattrs, e->xlen) == -1)
 		log_warn("extended attributes of %s: %s", key, strerror(errno));
 	s->ok++;
 	return 0;
@@ -825,6 +957,7 @@ do_entry(struct serve *s, struct frame_reader *fr, struct dec *d, int frame_type
 {
 	struct mentry *e = malloc(sizeof(*e));
 	void *xa = NULL;
+	char why[512];
 	int rc;
 
 	if (e == NULL || entry_decode(d, frame_type, e) == -1 || s->rootfd < 0) {
@@ -840,7 +973,15 @@ do_entry(struct serve *s, struct frame_reader *fr, struct dec *d, int frame_type
 		memcpy(xa, e->xattrs, e->xlen);
 		e->xattrs = xa;
 	}
-	rc = land_entry(s, fr, e, frame_type);
+	if (refusal(s, e, why, sizeof(why)) != NULL) {
+		int werr = 0;
+
+		refuse(s, e->rel, why);
+		rc = e->st.type == MT_FILE ? read_data(fr, -1, e->st.size, frame_type == F_DELTA,
+		    &werr) : 0;
+	} else {
+		rc = land_entry(s, fr, e, frame_type);
+	}
 	free(xa);
 	free(e);
 	return rc;
@@ -938,35 +1079,73 @@ do_list(struct serve *s)
 	return rc;
 }
 
+/* Temporaries of a stream that broke off are not renamed into place: the
+ * sender had no DONE for them and sends them again; the tree keeps what it
+ * held. */
 static void
-close_root(struct serve *s)
+discard_pending(struct serve *s)
 {
+	for (int i = 0; i < s->npend; i++) {
+		unlinkat(s->pdir[s->pend[i].dir].fd, s->pend[i].tmp, 0);
+		free(s->pend[i].leaf);
+		free(s->pend[i].key);
+	}
+	for (int d = 0; d < s->npdir; d++) {
+		restore_mtime(s->pdir[d].fd, &s->pdir[d].mtime);
+		close(s->pdir[d].fd);
+	}
+	s->npend = s->npdir = 0;
+	s->pend_bytes = 0;
+	for (int d = 0; d < s->ndone; d++)
+		leave_dir(s, &s->done[d]);
+	s->ndone = 0;
+	if (s->journal >= 0 && ftruncate(s->journal, 0) == -1)
+		log_warn("journal of temporaries: %s", strerror(errno));
+}
+
+/* Finishes the current root; with keep 0 (a refused or broken stream) its
+ * pending temporaries are dropped instead of landed. */
+static void
+close_root(struct serve *s, int keep)
+{
+	if (!keep)
+		discard_pending(s);
 	leave_dirs_until(s, NULL);
 	flush_pending(s);
 	if (s->pfd >= 0)
 		close(s->pfd);
 	s->pfd = -1;
-	/* the renames themselves become durable before anything is reported */
-	if (s->rootfd >= 0 && s->renamed > 0 && syncfs(s->rootfd) == -1)
-		log_warn("syncfs %s: %s", s->root, strerror(errno));
-	s->renamed = 0;
 	if (s->rootfd >= 0)
 		close(s->rootfd);
 	s->rootfd = -1;
 }
 
-/* path is dir or below it, without a ".." to climb out. */
+/* The directory path names (absolute, without ".", ".." or empty
+ * components). With --only it must lie in that tree and is resolved
+ * beneath it, never through a symlink; without, the sender holds a key
+ * that is root here anyway, and the admin's symlinks (/var/www -> /srv)
+ * are followed. create: missing directories are made 0700. */
 static int
-under(const char *path, const char *dir)
+dest_dir(const struct serve *s, const char *path, int create)
 {
-	size_t n = strlen(dir);
+	const char *rest;
+	int fd;
 
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	if (strncmp(path, dir, n) != 0 || (path[n] != '/' && path[n] != '\0'))
-		return 0;
-	return strstr(path, "/../") == NULL && (strlen(path) < 3 ||
-	    strcmp(path + strlen(path) - 3, "/..") != 0);
+	if (s->onlyfd >= 0) {
+		if (!bn_under(path, s->o->only, &rest)) {
+			errno = EPERM;
+			return -1;
+		}
+		return bn_dir(s->onlyfd, rest, create, 0700, 0);
+	}
+	if (!bn_under(path, "/", &rest)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 && errno == ENOENT &&
+	    create && mirror_mkdirs(path) == 0)
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd;
 }
 
 static int
@@ -974,20 +1153,29 @@ do_root(struct serve *s, struct dec *d)
 {
 	uint32_t id = get_u32(d);
 	char path[PATH_MAX];
+	const char *rest;
+	int fd;
 
-	close_root(s);
-	if (get_str(d, path, sizeof(path)) == -1 || d->n != 0 || path[0] != '/')
-		return -1;
-	if (s->o->only && !under(path, s->o->only)) {
-		log_err("destination %s is outside %s (--only)", path, s->o->only);
+	s->root_id = id;
+	if (get_str(d, path, sizeof(path)) == -1 || d->n != 0 || !bn_under(path, "/", &rest)) {
+		snprintf(s->fatal, sizeof(s->fatal), "destination: not a plain absolute path");
 		return -1;
 	}
-	s->root_id = id;
+	if (s->onlyfd >= 0 && !bn_under(path, s->o->only, &rest)) {
+		snprintf(s->fatal, sizeof(s->fatal), "destination %s is outside %s (--only)", path,
+		    s->o->only);
+		return -1;
+	}
+	if ((fd = dest_dir(s, path, 1)) == -1 && s->onlyfd >= 0 && (errno == ELOOP ||
+	    errno == EXDEV || errno == ENOTDIR)) {
+		snprintf(s->fatal, sizeof(s->fatal), "destination %s is %s inside %s (--only)", path,
+		    errno == ELOOP ? "reached through a symlink" : errno == EXDEV ? "leading out" :
+		    "not a directory", s->o->only);
+		return -1;
+	}
+	close_root(s, 1);
 	snprintf(s->root, sizeof(s->root), "%s", path);
-	if ((s->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 &&
-	    errno == ENOENT && mirror_mkdirs(path) == 0)
-		s->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->rootfd == -1)
+	if ((s->rootfd = fd) == -1)
 		rel_error(s, ".", "destination");
 	return 0;
 }
@@ -1011,7 +1199,7 @@ do_hello(struct serve *s, struct dec *d)
 		log_warn("%s", why);
 	load_last(s);
 	snprintf(file, sizeof(file), "%s/temporaries-%s", s->o->state_dir, s->sender);
-	sweep_journal(file);
+	sweep_journal(s, file);
 	if ((s->journal = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
 	    0600)) == -1)
 		log_warn("%s: %s", file, strerror(errno));
@@ -1047,7 +1235,13 @@ do_end(struct serve *s)
 	char why[512];
 	int rc = 0;
 
-	close_root(s);
+	close_root(s, 1);
+	/* what the DONE reports is on disk before it is reported: renames,
+	 * deletes, new directories, attributes */
+	if (sync_touched(s) == -1) {
+		buf_printf(&s->report, "ERR 0 . %s\n", "making the changes durable failed (syncfs)");
+		s->errors++;
+	}
 	if (s->ok || s->conflicts || s->errors)
 		s->recv_dirty = 1;
 	/* A stream that stays open (a daemon's) writes its manifest at most
@@ -1082,7 +1276,27 @@ mirror_serve(const struct serve_opts *o, int in, int out)
 		return -1;
 	s->o = o;
 	s->out = out;
-	s->rootfd = s->pfd = s->journal = -1;
+	s->rootfd = s->pfd = s->journal = s->onlyfd = -1;
+	if ((s->rootfd = bn_open(AT_FDCWD, ".", O_RDONLY | O_DIRECTORY, 0)) == -1 &&
+	    (errno == ENOSYS || errno == EPERM)) {
+		/* a kernel before 5.6, or a seccomp filter: no safe resolution */
+		log_err("openat2(2): %s; mirror-serve needs it (Linux 5.6 or later)",
+		    strerror(errno));
+		free(s);
+		return -1;
+	}
+	if (s->rootfd >= 0)
+		close(s->rootfd);
+	s->rootfd = -1;
+	/* the admin's directory: reached by its path, symlinks and all */
+	if (o->only && (o->only[0] != '/' || ((s->onlyfd = open(o->only, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 && (errno != ENOENT || mirror_mkdirs(o->only) == -1 ||
+	    (s->onlyfd = open(o->only, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)))) {
+		log_err("--only %s: %s", o->only, o->only[0] != '/' ? "not an absolute path" :
+		    strerror(errno));
+		free(s);
+		return -1;
+	}
 	manifest_init(&s->recv);
 	manifest_init(&s->sent);
 	frame_reader_init(&fr, in);
@@ -1104,8 +1318,20 @@ mirror_serve(const struct serve_opts *o, int in, int out)
 		default: r = -1; break;
 		}
 		if (r == -1) {
-			log_err("protocol error in frame '%c'", type >= ' ' && type < 127 ? type : '?');
-			got = -1;
+			/* the sender reads this line before it finds the stream cut */
+			struct buf b = BUF_INIT;
+
+			if (s->fatal[0] == '\0')
+				snprintf(s->fatal, sizeof(s->fatal), "protocol error in frame '%c'",
+				    type > ' ' && type < 127 ? type : '?');
+			log_err("%s", s->fatal);
+			buf_printf(&b, "ERR %u . ", s->root_id);
+			path_escape(&b, s->fatal, strlen(s->fatal));
+			buf_puts(&b, "\n");
+			if (write_all(s->out, b.data, b.len) == -1)
+				(void)0;	/* the sender is gone: stderr has it */
+			buf_free(&b);
+			got = -2;
 			break;
 		}
 	}
@@ -1113,7 +1339,9 @@ mirror_serve(const struct serve_opts *o, int in, int out)
 		rc = 0;
 	else if (got == -1)
 		log_err("protocol error: truncated or oversized frame, or stream broken");
-	close_root(s);
+	close_root(s, got == 0);
+	if (s->ntouched > 0 && sync_touched(s) == -1)
+		rc = -1;
 	if (s->recv_file[0] && s->recv_dirty) {
 		char why[512];
 
@@ -1124,6 +1352,8 @@ mirror_serve(const struct serve_opts *o, int in, int out)
 	}
 	if (s->journal >= 0)
 		close(s->journal);
+	if (s->onlyfd >= 0)
+		close(s->onlyfd);
 	manifest_free(&s->recv);
 	manifest_free(&s->sent);
 	manifest_free(&s->last);

@@ -7,8 +7,10 @@
 # newlines in names, /etc/shadow's mode and owner), a no-change rerun that
 # sends nothing, changes incl. a file replaced by a directory and back,
 # --dry-run, the delete guards, block-level update of a big file, kill -9 of
-# either side mid-transfer, wrong host key and wrong client key, and the
-# stale node that comes back holding unsynced files.
+# either side mid-transfer, wrong host key and wrong client key, the
+# stale node that comes back holding unsynced files, and a forced command
+# with --only (setuid refused, no destination through a planted symlink or
+# outside the tree, --allow-special).
 . "$(dirname "$0")/lib.sh"
 lab_init
 need unshare setfattr getfattr setfacl getfacl sha256sum
@@ -218,15 +220,27 @@ bytes=$(sync_a --status | sed -n 's/.*(\([0-9]*\) bytes).*/\1/p')
 same_trees "block update"
 log "1 MiB changed in a 64 MiB file: $bytes bytes sent"
 
+# named_under PID NAME: PID and its descendants called NAME.
+named_under() {
+	local c
+	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && echo "$1"
+	for c in $(pgrep -P "$1"); do named_under "$c" "$2"; done
+}
+
 # --- kill -9 of either side mid-transfer: every file old or new, no temporaries
 old=$(sha256sum <"$A/www/big.img")
+kills=0
 for victim in mirror-sync mirror-serve; do
 	for i in 1 2; do
 		head -c $((64 << 20)) /dev/urandom >"$A/www/big.img"
 		new=$(sha256sum <"$A/www/big.img")
 		sync_a --verify >/dev/null 2>&1 &
+		job=$!
 		sleep "0.$((RANDOM % 4 + 1))"
-		pkill -9 -x "$victim"
+		# only this test's processes, by pid: the sync's own, or the
+		# mirror-serve under b's sshd (others may run on this machine)
+		[ "$victim" = mirror-sync ] && top=$job || top=$(cat "$LAB_DIR/sshd-b/sshd.pid")
+		for p in $(named_under "$top" "$victim"); do kill -9 "$p" && kills=$((kills + 1)); done
 		wait
 		now=$(sha256sum <"$LAB_DIR/b/data/www/big.img")
 		[ "$now" = "$old" ] || [ "$now" = "$new" ] || fail "kill -9 of $victim left a mixed big.img"
@@ -236,7 +250,8 @@ for victim in mirror-sync mirror-serve; do
 	done
 done
 same_trees "after kill -9"
-log "kill -9 of mirror-sync and mirror-serve, twice each: old or new, never mixed"
+[ "$kills" -ge 2 ] || fail "kill -9 mid-transfer hit $kills processes"
+log "kill -9 of mirror-sync and mirror-serve, twice each ($kills killed mid-transfer): old or new, never mixed"
 
 # --- host key and client key are checked
 BAD=$LAB_DIR/bad_known_hosts
@@ -298,4 +313,46 @@ kept=$(find "$LAB_DIR/a/state/conflicts" -name five-k -type f)
 grep -q "conflicts kept by peers: 2" <(sync_b --status) || fail "conflicts not reported: $(sync_b --status)"
 same_trees "after the stale node's return"
 log "stale node: 2 unsynced files kept in a's conflict directory, trees identical"
+# --- a forced command with --only: the key reaches that tree and no
+# further. b's authorized_keys runs mirror-serve --only $W/data/jail
+# whatever the sender asks; a setuid file is refused (the rest lands), a
+# destination through a symlink the stream planted in the tree, or outside
+# it, is refused and nothing is written outside; --allow-special lands it.
+J=$A/jail
+O=$LAB_DIR/outside
+mkdir -p "$J" "$O" "$A/evil" && printf 'canary\n' >"$O/canary"
+printf 'ok\n' >"$J/plain"
+printf 'suid\n' >"$J/suid" && chmod 4755 "$J/suid"
+ln -s "$O" "$J/out"
+printf 'evil\n' >"$A/evil/payload" && chmod 4755 "$A/evil/payload"
+AK=$LAB_DIR/sshd-b/authorized_keys
+cp "$AK" "$LAB_DIR/authorized_keys.saved"
+forced() {	# forced [OPTION]: b's key runs only mirror-serve --only $W/data/jail
+	echo "command=\"$B/mirror-serve --state-dir $W/state/jail --only $W/data/jail $*\",restrict $(cat "$KEY.pub")" >"$AK"
+}
+outside_intact() {
+	[ "$(ls -A "$O")" = canary ] && [ "$(cat "$O/canary")" = canary ] || fail "$1: written outside --only: $(ls -lA "$O")"
+}
+forced
+CJ=$(conf a "paths = $W/data/jail/" "state_dir = $W/state/jail" "xattrs = no" "acls = no")
+on a "$B/mirror-sync" -c "$CJ" >"$LAB_DIR/jail1.log" 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "a setuid file under --only: exit $rc, want 1: $(cat "$LAB_DIR/jail1.log")"
+grep -q "setuid or setgid bit refused by --only" "$LAB_DIR/jail1.log" || fail "refusal not named: $(cat "$LAB_DIR/jail1.log")"
+[ -e "$LAB_DIR/b/data/jail/suid" ] && fail "a setuid file landed under --only"
+[ -f "$LAB_DIR/b/data/jail/plain" ] && [ -L "$LAB_DIR/b/data/jail/out" ] || fail "the rest of the tree did not land"
+# the sender now aims through the link it planted, then outside the tree
+CE=$(conf a "paths = $W/data/evil/=$W/data/jail/out" "state_dir = $W/state/jail" "xattrs = no" "acls = no")
+on a "$B/mirror-sync" -c "$CE" >"$LAB_DIR/jail2.log" 2>&1 && fail "a destination through a symlink was accepted"
+grep -q "reached through a symlink" "$LAB_DIR/jail2.log" || fail "symlinked destination not named: $(cat "$LAB_DIR/jail2.log")"
+outside_intact "destination through a planted symlink"
+CE=$(conf a "paths = $W/data/evil/=$W/data/etc" "state_dir = $W/state/jail" "xattrs = no" "acls = no")
+on a "$B/mirror-sync" -c "$CE" >"$LAB_DIR/jail4.log" 2>&1 && fail "a destination outside --only was accepted"
+grep -q "is outside $W/data/jail (--only)" "$LAB_DIR/jail4.log" || fail "outside destination not named: $(cat "$LAB_DIR/jail4.log")"
+[ -e "$LAB_DIR/b/data/etc/payload" ] && fail "a file landed outside --only"
+outside_intact "destination outside"
+forced --allow-special
+on a "$B/mirror-sync" -c "$CJ" >"$LAB_DIR/jail5.log" 2>&1 || fail "--allow-special: $(cat "$LAB_DIR/jail5.log")"
+[ "$(stat -c %a "$LAB_DIR/b/data/jail/suid")" = 4755 ] || fail "--allow-special did not land the setuid file"
+cp "$LAB_DIR/authorized_keys.saved" "$AK"
+log "forced command --only: setuid refused and named, destinations through a planted symlink or outside refused, nothing outside; --allow-special lands it"
 exit 0
