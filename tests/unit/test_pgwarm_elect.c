@@ -182,13 +182,27 @@ START_TEST(asuser_symlink)
 	snprintf(link, sizeof(link), "%s/standby.signal", dir);
 	ck_assert_int_eq(symlink(target, link), 0);
 	ck_assert_int_eq(lchown(link, pw->pw_uid, pw->pw_gid), 0);
+	/* refused (buf_write_file replaces no symlink), and root's file untouched */
+	ck_assert_int_eq(asuser_write_file("nobody", link, "", 0, 0600, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "standby.signal"));
+	ck_assert_int_eq(stat(target, &st), 0);
+	ck_assert_int_eq(st.st_size, 7);
+	ck_assert_int_eq(st.st_uid, 0);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	/* a symlink at the temporary's old name redirects nothing either */
+	unlink(link);
+	snprintf(link, sizeof(link), "%s/standby.signal.tmp", dir);
+	ck_assert_int_eq(symlink(target, link), 0);
+	snprintf(link, sizeof(link), "%s/standby.signal", dir);
 	ck_assert_int_eq(asuser_write_file("nobody", link, "", 0, 0600, why, sizeof(why)), 0);
 	ck_assert_int_eq(stat(target, &st), 0);
-	ck_assert_int_eq(st.st_size, 7);	/* root's file untouched */
-	ck_assert_int_eq(st.st_uid, 0);
-	ck_assert_int_eq(lstat(link, &st), 0);	/* the link was replaced, as nobody */
+	ck_assert_int_eq(st.st_size, 7);
+	ck_assert_int_eq(lstat(link, &st), 0);	/* written, as nobody */
 	ck_assert(S_ISREG(st.st_mode));
 	ck_assert_int_eq(st.st_uid, pw->pw_uid);
+	snprintf(link, sizeof(link), "%s/standby.signal.tmp", dir);
+	unlink(link);
 	/* the append refuses to write through to root's file too */
 	snprintf(link, sizeof(link), "%s/postgresql.conf", dir);
 	ck_assert_int_eq(symlink(target, link), 0);
