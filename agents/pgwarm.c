@@ -408,19 +408,57 @@ find_primary(struct ocf_rsc *r)
 	return -1;
 }
 
+/* The timeline of the WAL file the startup process reads or waits for,
+ * from its process title ("startup recovering 000000020000000000000005"):
+ * PostgreSQL 15 shows the replay timeline nowhere else, and pg_control's
+ * timelines lag until a restartpoint. 0 when unknown. */
+static uint32_t
+startup_tli(long pid)
+{
+	char path[64], title[256], *f;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if (pid <= 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, title, sizeof(title) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	title[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (title[i] == '\0')
+			title[i] = ' ';
+	if ((f = strstr(title, "recovering ")) != NULL)
+		f += 11;
+	else if ((f = strstr(title, "waiting for ")) != NULL)
+		f += 12;
+	else
+		return 0;
+	return strlen(f) >= 24 && wal_kind(strndupa(f, 24)) == WAL_SEGMENT ?
+	    wal_timeline(strndupa(f, 24)) : 0;
+}
+
 /* The timeline being replayed and the replayed LSN of the local standby. */
 static int
 standby_pos(struct ocf_rsc *r, struct wal_pos *pos)
 {
-	char out[128], why[512], *lsn;
+	char out[128], why[512], *f[3] = { out, NULL, NULL };
+	uint32_t t;
 
 	if (q(r, "select greatest(min_recovery_end_timeline, (select timeline_id from "
-	    "pg_control_checkpoint())), pg_last_wal_replay_lsn() from pg_control_recovery()",
-	    out, sizeof(out), why, sizeof(why)) == -1 || (lsn = strchr(out, '|')) == NULL)
+	    "pg_control_checkpoint())), pg_last_wal_replay_lsn(), (select coalesce(max(pid), 0) "
+	    "from pg_stat_activity where backend_type = 'startup') from pg_control_recovery()",
+	    out, sizeof(out), why, sizeof(why)) == -1 || (f[1] = strchr(out, '|')) == NULL ||
+	    (f[2] = strchr(f[1] + 1, '|')) == NULL)
 		return -1;
-	*lsn++ = '\0';
+	*f[1]++ = '\0';
+	*f[2]++ = '\0';
 	pos->tli = (uint32_t)strtoul(out, NULL, 10);
-	return pos->tli == 0 || pg_lsn_parse(lsn, &pos->lsn) == -1 ? -1 : 0;
+	if ((t = startup_tli(strtol(f[2], NULL, 10))) > pos->tli)
+		pos->tli = t;
+	return pos->tli == 0 || pg_lsn_parse(f[1], &pos->lsn) == -1 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ election */
@@ -458,6 +496,22 @@ record_set(struct ocf_rsc *r, enum elect_role role, const struct wal_pos *pos)
 		return;
 	if (ocf_node_attr_set(P(r)->self, P(r)->attr_rec, want) != OCF_SUCCESS)
 		log_warn("could not record this node's position (%s)", want);
+}
+
+/* A node that was primary starts as a standby: from now on its record
+ * says nothing until it publishes a standby position (fail closed: while it
+ * is online, no one is promoted over the data it may hold, e.g. a primary
+ * restarted in place after a crash, which replays its whole WAL). A node
+ * that is not started again keeps "primary" and does not block failover. */
+static void
+forget_primary_record(struct ocf_rsc *r)
+{
+	struct wal_pos pos;
+	enum elect_role role;
+
+	if (record_get(r, P(r)->self, &role, &pos) == 1 && role == ELECT_PRIMARY &&
+	    ocf_node_attr_delete(P(r)->self, P(r)->attr_rec) != OCF_SUCCESS)
+		log_warn("could not clear this node's primary record");
 }
 
 /* Judges this standby at mine against every other node of the clone. */
@@ -598,7 +652,9 @@ follow_check(struct ocf_rsc *r, const struct wal_pos *pos, char *why, size_t why
 }
 
 /* A standby found unable to follow leaves a note for the start that
- * Pacemaker's recovery runs next: "rewind" or "copy", then the cause. */
+ * Pacemaker's recovery runs next: "rewind" or "copy", the newest timeline
+ * it was judged against (a note about another timeline is stale), the
+ * cause. A standby that can follow again has its note removed. */
 static void
 repair_note(struct ocf_rsc *r, enum follow f, const char *cause)
 {
@@ -606,7 +662,12 @@ repair_note(struct ocf_rsc *r, enum follow f, const char *cause)
 	struct buf b = BUF_INIT;
 
 	ocf_rsctmp_path(r, "repair", path, sizeof(path));
-	buf_printf(&b, "%s %s", f == FOLLOW_WAL_GONE ? "copy" : "rewind", cause);
+	if (f == FOLLOW_OK) {
+		unlink(path);
+		return;
+	}
+	buf_printf(&b, "%s %" PRIu32 " %s", f == FOLLOW_WAL_GONE ? "copy" : "rewind",
+	    archive_scan(r, NULL, 0), cause);
 	if (buf_write_file(&b, path, 0600) == -1)
 		log_warn("%s: %s", path, strerror(errno));
 	buf_free(&b);
@@ -637,9 +698,9 @@ standby_check(struct ocf_rsc *r)
 		ocf_promotion_set(r, OCF_SCORE_NEVER);	/* not consistent yet */
 		return OCF_SUCCESS;
 	}
-	if ((f = follow_check(r, &mine, why, sizeof(why))) != FOLLOW_OK) {
+	repair_note(r, f = follow_check(r, &mine, why, sizeof(why)), why);
+	if (f != FOLLOW_OK) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
-		repair_note(r, f, why);
 		return ocf_fail(OCF_ERR_GENERIC, "this standby cannot follow the primary: %s; %s",
 		    why, repair_hint(r, f));
 	}
@@ -879,15 +940,22 @@ failback(struct ocf_rsc *r)
 
 	if (pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_INSTALLED, "%s", why);
+	char kind[8];
+	unsigned long tli;
+	int at;
+
 	ocf_rsctmp_path(r, "repair", note, sizeof(note));
-	if (buf_read_file(&b, note, 4096) == 0 && b.len > 5 && strchr(buf_str(&b), ' ')) {
+	if (buf_read_file(&b, note, 4096) == 0 &&
+	    sscanf(buf_str(&b), "%7s %lu %n", kind, &tli, &at) == 2 &&
+	    tli == archive_scan(r, NULL, 0)) {
 		/* What the monitor found before this recovery. */
-		rc = repair(r, strchr(buf_str(&b), ' ') + 1, strncmp(buf_str(&b), "copy ", 5) == 0);
+		rc = repair(r, buf_str(&b) + at, strcmp(kind, "copy") == 0);
 		if (rc == OCF_SUCCESS)
 			unlink(note);
 		buf_free(&b);
 		return rc;
 	}
+	unlink(note);
 	buf_free(&b);
 	if (!stopped_diverged(r, &c, why, sizeof(why)))
 		return OCF_SUCCESS;
@@ -1037,6 +1105,7 @@ pgwarm_start(struct ocf_rsc *r)
 	}
 	if ((rc = logfile_ready(r)) != OCF_SUCCESS || (rc = failback(r)) != OCF_SUCCESS)
 		return rc;
+	forget_primary_record(r);
 	return start_standby(r);
 }
 

@@ -14,7 +14,7 @@ lab_init
 . "$(dirname "$0")/pgwarm_lab.sh"
 pgw_lab 2
 pgw_cold_seed
-pgw_configure
+PGW_META=migration-threshold=1 pgw_configure
 wait_for 60 "a promoted pgwarm" has_primary
 P=$(promoted_node 1); p=${P#node}; s=$((3 - p))
 log "primary on $P"
