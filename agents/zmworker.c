@@ -33,7 +33,7 @@
 
 enum {
 	P_MAX_PARALLEL, P_STATE_DIR, P_GROUP, P_ZONEMASTER_ARGS, P_TEST_TIMEOUT, P_PROFILE,
-	P_HINTS, P_SPOOL_DIR, P_ZONEMASTER_CLI, P_HELPERS
+	P_HINTS, P_SPOOL_DIR, P_ZONEMASTER_CLI, P_HELPERS, P_USER
 };
 
 static enum ocf_exitcode v_words(const char *, char *, size_t);
@@ -67,6 +67,11 @@ static const struct ocf_param params[] = {
 	  "zonemaster-cli", "The program that runs a test." },
 	{ "helpers", OCF_STRING, 0, ZM_SBINDIR, 0, 0, ocf_v_dir,
 	  "Helper directory", "Where zmworkerd is." },
+	{ "user", OCF_STRING, 0, ZM_USER_DEFAULT, 0, 0, ocf_v_user,
+	  "Test user", "zonemaster-cli runs as this user, with only its pipes open, in /, "
+	  "with a clean environment: it parses answers from name servers that whoever submits "
+	  "a request chooses. The Debian package creates " ZM_USER_DEFAULT "; profile and "
+	  "hints must be readable by it. root is accepted but defeats the point." },
 	{ NULL }
 };
 
@@ -187,6 +192,8 @@ spawn(struct ocf_rsc *r)
 	argv[n++] = spool;
 	argv[n++] = "--nodename";
 	argv[n++] = Z(r)->self;
+	argv[n++] = "--user";
+	argv[n++] = ocf_str(r, P_USER);
 	if (ocf_is_set(r, P_PROFILE)) {
 		argv[n++] = "--profile";
 		argv[n++] = ocf_str(r, P_PROFILE);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qb/qbipcc.h>
 
@@ -39,6 +40,30 @@ recv_answer(qb_ipcc_connection_t *c, char *resp, int timeout_ms)
 	}
 }
 
+/* The server's credentials come from the kernel (SO_PEERCRED on libqb's
+ * setup socket), not from anything it says. Root, or our own user for a
+ * zmworkerd a user runs for itself; anyone else bound the name first. */
+static int
+server_trusted(qb_ipcc_connection_t *c, const char *name, char *why, size_t whylen)
+{
+	pid_t pid = 0;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	int rc = qb_ipcc_auth_get(c, &pid, &uid, &gid);
+
+	if (rc != 0) {
+		snprintf(why, whylen, "%s: cannot learn who serves it (%s): refused", name,
+		    strerror(-rc));
+		return 0;
+	}
+	if (uid == 0 || uid == geteuid())
+		return 1;
+	snprintf(why, whylen, "%s is served by uid %ld (pid %ld), not by root%s: not zmworkerd, "
+	    "refused (another process took its name)", name, (long)uid, (long)pid,
+	    geteuid() == 0 ? "" : " or us");
+	return 0;
+}
+
 enum zm_call_result
 zm_call(const char *group, json_t *req, int timeout_ms, json_t **answer, char *why,
     size_t whylen)
@@ -63,6 +88,11 @@ zm_call(const char *group, json_t *req, int timeout_ms, json_t **answer, char *w
 		    strerror(errno));
 		free(text);
 		return ZM_CALL_NODAEMON;
+	}
+	if (!server_trusted(c, name, why, whylen)) {
+		qb_ipcc_disconnect(c);
+		free(text);
+		return ZM_CALL_UNTRUSTED;
 	}
 	h = calloc(1, sizeof(*h) + len + 1);
 	resp = malloc(ZM_IPC_MAX);

@@ -27,9 +27,13 @@ struct zm_run {
 	size_t		 unparsed;	/* stdout lines that were not JSON objects */
 };
 
-/* Starts argv; 0 on success, else -1 with the reason in why. */
-int	 zm_run_start(struct zm_run *, char *const argv[], long timeout_s,
-	    char *why, size_t whylen);
+/* Starts argv as user (NULL: as this process's user), confined: only its
+ * three pipes open, cwd "/", an environment of PATH, HOME, USER, LOGNAME
+ * and the locale and TZ of ours. zonemaster-cli parses answers from name
+ * servers a requester chooses: if one of them owns it, it owns nothing of
+ * the daemon's. 0 on success, else -1 with the reason in why. */
+int	 zm_run_start(struct zm_run *, char *const argv[], const char *user,
+	    long timeout_s, char *why, size_t whylen);
 /* Reads what is there on fd (stdout or stderr); returns 1 when that fd
  * reached EOF: it is then the caller's to close. */
 int	 zm_run_read(struct zm_run *, int fd);

@@ -5,7 +5,10 @@
  *   zmworkerd --state-dir DIR [--group NAME] [--max-parallel N]
  *             [--test-timeout S] [--zonemaster PROG] [--profile FILE]
  *             [--hints FILE] [--spool DIR] [--nodename NAME] [--drain S]
- *             [--debug] [-- EXTRA-ZONEMASTER-ARGS...]
+ *             [--user USER] [--debug] [-- EXTRA-ZONEMASTER-ARGS...]
+ *
+ * zonemaster-cli runs as USER (default _zmworker when started as root),
+ * never as root unless asked with --user root.
  *
  * Stays in the foreground (the agent detaches it); one per state dir
  * (flock on DIR/zmworkerd.pid). SIGTERM: stop claiming, let the running
@@ -18,6 +21,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <qb/qbipcc.h>
 
 #include "understudy/buf.h"
 #include "understudy/clock.h"
@@ -118,7 +124,7 @@ zmd_run_begin(struct zm_doc *d, double start)
 	zmd.runs = realloc(zmd.runs, (zmd.nruns + 1) * sizeof(*zmd.runs));
 	zmd.runs[zmd.nruns++] = r;
 	zmd.started++;
-	if (argv == NULL || zm_run_start(r, argv, zmd.test_timeout, why, sizeof(why)) < 0) {
+	if (argv == NULL || zm_run_start(r, argv, zmd.user, zmd.test_timeout, why, sizeof(why)) < 0) {
 		/* Recorded as this run's failure, never retried in a loop. */
 		log_err("zmworkerd: %s: %s", d->id, why);
 		if (r->messages == NULL)
@@ -299,7 +305,7 @@ usage(void)
 	    "usage: zmworkerd --state-dir DIR [--group NAME] [--max-parallel N]\n"
 	    "                 [--test-timeout S] [--zonemaster PROG] [--profile FILE]\n"
 	    "                 [--hints FILE] [--spool DIR] [--nodename NAME] [--drain S]\n"
-	    "                 [--debug] [-- EXTRA-ZONEMASTER-ARGS...]\n");
+	    "                 [--user USER] [--debug] [-- EXTRA-ZONEMASTER-ARGS...]\n");
 	exit(EX_USAGE_ZM);
 }
 
@@ -326,6 +332,30 @@ extra_add(size_t *n, const char *a)
 	zmd.extra[++*n] = NULL;
 }
 
+/* Root runs the tests as an unprivileged user; anyone else can only run
+ * them as itself. Checked once here so a missing user stops the start
+ * instead of failing every test. */
+static void
+check_user(void)
+{
+	struct passwd *pw;
+
+	if (zmd.user == NULL && geteuid() == 0)
+		zmd.user = ZM_USER_DEFAULT;
+	if (zmd.user == NULL)
+		return;
+	if ((pw = getpwnam(zmd.user)) == NULL)
+		fatal(1, "zmworkerd: --user %s: no such user (the package creates "
+		    ZM_USER_DEFAULT "; or name another)", zmd.user);
+	if (geteuid() != 0 && pw->pw_uid != geteuid())
+		fatal(EX_USAGE_ZM, "zmworkerd: --user %s: only root can run tests as another user",
+		    zmd.user);
+	if (geteuid() != 0)
+		zmd.user = NULL;	/* already that user: nothing to switch */
+	else if (pw->pw_uid == 0)
+		log_warn("zmworkerd: --user %s: zonemaster-cli runs as root", zmd.user);
+}
+
 static void
 parse_args(int argc, char **argv, int *debug)
 {
@@ -340,6 +370,7 @@ parse_args(int argc, char **argv, int *debug)
 		{ "spool", required_argument, NULL, 's' },
 		{ "nodename", required_argument, NULL, 'n' },
 		{ "drain", required_argument, NULL, 'D' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "debug", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -364,6 +395,7 @@ parse_args(int argc, char **argv, int *debug)
 		case 's': zmd.spool = optarg; break;
 		case 'n': zmd.nodename = optarg; break;
 		case 'D': zmd.drain_s = num_opt("drain", optarg, 0, 86400); break;
+		case 'u': zmd.user = optarg; break;
 		case 'v': *debug = 1; break;
 		default: usage();
 		}
@@ -383,6 +415,29 @@ parse_args(int argc, char **argv, int *debug)
 	zmd.ipc_name = ipc;
 }
 
+/* Someone holds our IPC name: say who, so the admin finds the impostor
+ * (or the zmworkerd of another state_dir on the same group). */
+static void
+ipc_fatal(void)
+{
+	int e = errno;
+	qb_ipcc_connection_t *c;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+
+	if (e == EADDRINUSE && (c = qb_ipcc_connect(zmd.ipc_name, ZM_IPC_MAX)) != NULL) {
+		if (qb_ipcc_auth_get(c, &pid, &uid, &gid) == 0) {
+			qb_ipcc_disconnect(c);
+			fatal(1, "zmworkerd: IPC service %s is taken by pid %ld (uid %ld); "
+			    "zmctl would not trust it, stop it first", zmd.ipc_name, (long)pid,
+			    (long)uid);
+		}
+		qb_ipcc_disconnect(c);
+	}
+	fatal(1, "zmworkerd: cannot offer IPC service %s: %s", zmd.ipc_name, strerror(e));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -392,6 +447,7 @@ main(int argc, char **argv)
 
 	parse_args(argc, argv, &debug);
 	log_init("zmworkerd", 1, debug);
+	check_user();
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(docs, sizeof(docs), "%s/docs", zmd.state_dir);
 	if ((mkdir(zmd.state_dir, 0750) < 0 && errno != EEXIST) ||
@@ -413,8 +469,7 @@ main(int argc, char **argv)
 		fatal(1, "zmworkerd: cannot read %s: %s", docs, strerror(errno));
 	zmd.loop = qb_loop_create();
 	if (zmd_ipc_init() < 0)
-		fatal(1, "zmworkerd: cannot offer IPC service %s: %s", zmd.ipc_name,
-		    strerror(errno));
+		ipc_fatal();
 	zmd_cluster_init();
 	log_info("zmworkerd: %d document(s) from %s; max_parallel %d", n, docs,
 	    zmd.max_parallel);
