@@ -1,10 +1,14 @@
 /* zmworker's parsers and merge rules: request validation with hostile
  * documents (each refusal names the field), IDNA labels, zonemaster-cli's
- * argv, output lines, and the document store: claims, union merges in any
- * order, departed members, cancel, save and load. */
+ * argv, output lines, a run's confinement (user, fds, cwd, environment),
+ * and the document store: claims, union merges in any order, departed
+ * members, cancel, save and load, which saves fsync. */
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,18 @@
 #include "../../helpers/zmworker/zmreq.h"
 #include "../../helpers/zmworker/zmrun.h"
 #include "check_main.h"
+
+/* Linked with -Wl,--wrap=fsync: counts the store's fsyncs. */
+int	__real_fsync(int);
+int	__wrap_fsync(int);
+static int fsyncs;
+
+int
+__wrap_fsync(int fd)
+{
+	fsyncs++;
+	return __real_fsync(fd);
+}
 
 /* Checks text; returns the reason ("" when accepted). */
 static const char *
@@ -240,6 +256,84 @@ result(const char *node, double start, int finished, int nmsg)
 	return r;
 }
 
+/* Runs argv as user to the end; returns the first message's args. */
+static json_t *
+run_probe(char *const argv[], const char *user, struct zm_run *r)
+{
+	char why[256] = "";
+	int st;
+
+	memset(r, 0, sizeof(*r));
+	ck_assert_msg(zm_run_start(r, argv, user, 10, why, sizeof(why)) == 0, "%s", why);
+	while (r->out_fd >= 0 || r->err_fd >= 0) {
+		struct pollfd p[2] = { { r->out_fd, POLLIN, 0 }, { r->err_fd, POLLIN, 0 } };
+
+		poll(p, 2, 1000);
+		for (int i = 0; i < 2; i++)
+			if (p[i].fd >= 0 && p[i].revents && zm_run_read(r, p[i].fd))
+				close(p[i].fd);
+	}
+	ck_assert_int_eq(waitpid(r->pid, &st, 0), r->pid);
+	r->pid = 0;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "probe failed: %s",
+	    r->err.data ? r->err.data : "");
+	ck_assert_uint_eq(json_array_size(r->messages), 1);
+	return json_object_get(json_array_get(r->messages, 0), "args");
+}
+
+/* zonemaster-cli parses what hostile name servers say: it gets nothing of
+ * ours. The probe uses shell builtins only, so every fd it lists is one
+ * it inherited. */
+#define PROBE "fds=; for f in /proc/$$/fd/*; do [ -e \"$f\" ] && fds=\"$fds${fds:+,}${f##*/}\"; done; " \
+	"while read k v rest; do [ \"$k\" = Uid: ] && uid=$v; done </proc/self/status; " \
+	"printf '{\"tag\":\"P\",\"level\":\"INFO\",\"args\":{\"uid\":%s,\"fds\":\"%s\"," \
+	"\"cwd\":\"%s\",\"path\":\"%s\",\"home\":\"%s\",\"leak\":\"%s\"}}\\n' " \
+	"\"$uid\" \"$fds\" \"$PWD\" \"$PATH\" \"$HOME\" \"${ZMTEST_SECRET:-}\""
+
+START_TEST(run_confined)
+{
+	char sh[] = "sh", c[] = "-c", probe[] = PROBE, *argv[] = { sh, c, probe, NULL };
+	struct passwd *pw = getpwnam("nobody");
+	int leaked = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC: as libqb's */
+	struct zm_run r;
+	json_t *a;
+
+	ck_assert_int_ge(leaked, 3);
+	setenv("ZMTEST_SECRET", "from the daemon", 1);
+	a = run_probe(argv, geteuid() == 0 && pw ? "nobody" : NULL, &r);
+	if (geteuid() == 0 && pw)
+		ck_assert_int_eq(json_integer_value(json_object_get(a, "uid")), (int)pw->pw_uid);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "fds")), "0,1,2");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "cwd")), "/");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "path")),
+	    "/usr/local/bin:/usr/bin:/bin");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "leak")), "");
+	if (geteuid() == 0 && pw)
+		ck_assert_str_eq(json_string_value(json_object_get(a, "home")), pw->pw_dir);
+	zm_run_free(&r);
+	close(leaked);
+	unsetenv("ZMTEST_SECRET");
+}
+END_TEST
+
+START_TEST(run_refusals)
+{
+	char sh[] = "sh", c[] = "-c", t[] = "true", nx[] = "/nonexistent/zm";
+	char *argv[] = { sh, c, t, NULL }, *none[] = { nx, NULL };
+	char why[256];
+	struct zm_run r;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(zm_run_start(&r, argv, "no-such-user-zm", 10, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "user no-such-user-zm: no such user");
+	zm_run_free(&r);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(zm_run_start(&r, none, NULL, 10, why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "/nonexistent/zm") != NULL, "%s", why);
+	zm_run_free(&r);
+}
+END_TEST
+
 START_TEST(claims)
 {
 	struct zm_store *s = zm_store_new(dir, member, NULL);
@@ -389,6 +483,42 @@ START_TEST(save_and_load)
 }
 END_TEST
 
+/* A copy saved without fsync never replaces a durable file: a crash
+ * between the rename and the write-back would leave the name with none of
+ * its data, and the request that was acknowledged would be gone. */
+START_TEST(save_never_tears_durable)
+{
+	struct zm_store *s = zm_store_new(dir, member, NULL);
+	json_t *doc = request("01-1-6", "d.test"), *doc2 = request("01-1-7", "e.test");
+	struct zm_doc *d, *d2;
+	int changed, before;
+
+	d = zm_store_merge(s, doc, &changed);
+	d2 = zm_store_merge(s, doc2, &changed);
+	fsyncs = 0;
+	ck_assert_int_eq(zm_doc_save(s, d2, 0), 0);	/* a new name: may be torn */
+	ck_assert_int_eq(fsyncs, 0);
+	ck_assert_int_eq(zm_doc_save(s, d, 1), 0);	/* file and directory */
+	ck_assert_int_eq(fsyncs, 2);
+	zm_doc_cancel(s, d, 5.0);
+	before = fsyncs;
+	ck_assert_int_eq(zm_doc_save(s, d, 0), 0);	/* replaces the durable one */
+	ck_assert_int_ge(fsyncs, before + 1);
+	zm_store_free(s);
+	/* What a restart finds is all there is: never replaced unsynced. */
+	s = zm_store_new(dir, member, NULL);
+	ck_assert_int_eq(zm_store_load(s), 2);
+	d2 = zm_store_get(s, "01-1-7");
+	zm_doc_cancel(s, d2, 6.0);
+	before = fsyncs;
+	ck_assert_int_eq(zm_doc_save(s, d2, 0), 0);
+	ck_assert_int_ge(fsyncs, before + 1);
+	json_decref(doc);
+	json_decref(doc2);
+	zm_store_free(s);
+}
+END_TEST
+
 START_TEST(hostile_documents)
 {
 	struct zm_store *s = zm_store_new(dir, member, NULL);
@@ -438,12 +568,15 @@ suite(void)
 	tcase_add_test(t, labels);
 	tcase_add_test(t, argv_from_request);
 	tcase_add_test(t, output_lines);
+	tcase_add_test(t, run_confined);
+	tcase_add_test(t, run_refusals);
 	suite_add_tcase(s, t);
 	tcase_add_checked_fixture(st, store_setup, store_teardown);
 	tcase_add_test(st, claims);
 	tcase_add_test(st, merge_any_order);
 	tcase_add_test(st, progress_and_finish);
 	tcase_add_test(st, save_and_load);
+	tcase_add_test(st, save_never_tears_durable);
 	tcase_add_test(st, hostile_documents);
 	suite_add_tcase(s, st);
 	return s;
