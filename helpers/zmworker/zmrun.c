@@ -190,6 +190,8 @@ take_lines(struct zm_run *r, int eof)
 {
 	size_t start = 0;
 
+	if (r->line.data == NULL)	/* EOF before any output */
+		return;
 	for (;;) {
 		char *nl = memchr(r->line.data + start, '\n', r->line.len - start);
 		size_t len;
@@ -233,7 +235,13 @@ zm_run_read(struct zm_run *r, int fd)
 			return 0;
 		if (n <= 0)
 			break;
-		if (is_out) {
+		if (is_out && r->out_bytes + (size_t)n > ZM_OUTPUT_MAX) {
+			/* Drained, not kept: a runaway (or owned) test must not
+			 * grow a root daemon without limit. */
+			r->out_bytes = ZM_OUTPUT_MAX + 1;
+			zm_run_kill(r, ZM_KILL_OUTPUT);
+		} else if (is_out) {
+			r->out_bytes += (size_t)n;
 			buf_append(&r->line, chunk, (size_t)n);
 			take_lines(r, 0);
 		} else {
@@ -286,6 +294,9 @@ zm_run_result(struct zm_run *r, const json_t *entry)
 		add_note(r, "TEST_TIMEOUT", json_pack("{si}", "timeout", (int)r->timeout_s));
 	else if (r->killed == ZM_KILL_CANCEL)
 		add_note(r, "TEST_CANCELLED", json_object());
+	else if (r->killed == ZM_KILL_OUTPUT)
+		add_note(r, "TEST_FAILED", json_pack("{sI ss}", "output_limit",
+		    (json_int_t)ZM_OUTPUT_MAX, "stderr", r->err.data ? r->err.data : ""));
 	else if (WIFSIGNALED(r->wstatus))
 		add_note(r, "TEST_FAILED", json_pack("{si ss}", "signal", WTERMSIG(r->wstatus),
 		    "stderr", r->err.data ? r->err.data : ""));

@@ -9,7 +9,12 @@
 #include "understudy/buf.h"
 #include "zmdoc.h"
 
-enum zm_kill { ZM_KILL_NONE, ZM_KILL_TIMEOUT, ZM_KILL_CANCEL, ZM_KILL_HANDBACK };
+enum zm_kill { ZM_KILL_NONE, ZM_KILL_TIMEOUT, ZM_KILL_CANCEL, ZM_KILL_HANDBACK,
+	ZM_KILL_OUTPUT };
+
+/* A run's stdout beyond this is not read into memory: the run is killed
+ * (a real test prints well under 1 MiB, even at DEBUG level). */
+#define ZM_OUTPUT_MAX	(16L << 20)
 
 struct zm_run {
 	char		 id[ZM_ID_MAX];
@@ -25,6 +30,7 @@ struct zm_run {
 	json_t		*messages;
 	size_t		 sent;		/* messages already multicast */
 	size_t		 unparsed;	/* stdout lines that were not JSON objects */
+	size_t		 out_bytes;	/* stdout read so far */
 };
 
 /* Starts argv as user (NULL: as this process's user), confined: only its

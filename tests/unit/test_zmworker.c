@@ -256,9 +256,9 @@ result(const char *node, double start, int finished, int nmsg)
 	return r;
 }
 
-/* Runs argv as user to the end; returns the first message's args. */
-static json_t *
-run_probe(char *const argv[], const char *user, struct zm_run *r)
+/* Runs argv as user to the end, reading as zmworkerd does; the status. */
+static int
+run_to_end(char *const argv[], const char *user, struct zm_run *r)
 {
 	char why[256] = "";
 	int st;
@@ -275,6 +275,16 @@ run_probe(char *const argv[], const char *user, struct zm_run *r)
 	}
 	ck_assert_int_eq(waitpid(r->pid, &st, 0), r->pid);
 	r->pid = 0;
+	r->wstatus = st;
+	return st;
+}
+
+/* The first message's args of a probe that must succeed. */
+static json_t *
+run_probe(char *const argv[], const char *user, struct zm_run *r)
+{
+	int st = run_to_end(argv, user, r);
+
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "probe failed: %s",
 	    r->err.data ? r->err.data : "");
 	ck_assert_uint_eq(json_array_size(r->messages), 1);
@@ -313,6 +323,33 @@ START_TEST(run_confined)
 	zm_run_free(&r);
 	close(leaked);
 	unsetenv("ZMTEST_SECRET");
+}
+END_TEST
+
+/* A test that prints without end (runaway, or owned by a name server's
+ * answer) is killed at ZM_OUTPUT_MAX: the root daemon's memory is bounded. */
+START_TEST(run_output_bounded)
+{
+	char sh[] = "sh", c[] = "-c",
+	    flood[] = "yes '{\"tag\":\"T\",\"level\":\"INFO\",\"args\":{}}' | head -c 40000000";
+	char *argv[] = { sh, c, flood, NULL };
+	struct zm_run r;
+	json_t *entry = json_pack("{ss s[]}", "nodename", "n1", "messages"), *res, *m, *note = NULL;
+	size_t i;
+
+	run_to_end(argv, NULL, &r);
+	ck_assert_int_eq(r.killed, ZM_KILL_OUTPUT);
+	ck_assert_uint_le(json_array_size(r.messages), ZM_OUTPUT_MAX / 30);
+	res = zm_run_result(&r, entry);
+	json_array_foreach(json_object_get(res, "messages"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "tag")), "TEST_FAILED") == 0)
+			note = m;
+	ck_assert_ptr_nonnull(note);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(note, "args"),
+	    "output_limit")), ZM_OUTPUT_MAX);
+	json_decref(res);
+	json_decref(entry);
+	zm_run_free(&r);
 }
 END_TEST
 
@@ -569,6 +606,7 @@ suite(void)
 	tcase_add_test(t, argv_from_request);
 	tcase_add_test(t, output_lines);
 	tcase_add_test(t, run_confined);
+	tcase_add_test(t, run_output_bounded);
 	tcase_add_test(t, run_refusals);
 	suite_add_tcase(s, t);
 	tcase_add_checked_fixture(st, store_setup, store_teardown);
