@@ -119,7 +119,8 @@ zm_run_start(struct zm_run *r, char *const argv[], const char *user, long timeou
 	r->out_fd = r->err_fd = -1;
 	r->timeout_s = timeout_s;
 	r->deadline_ms = timeout_s > 0 ? clock_ms() + timeout_s * 1000 : 0;
-	/* Looked up before fork: NSS in a child of a daemon is asking for it. */
+	/* Looked up before fork, where NSS is safe to ask (run_become's
+	 * initgroups still asks it in the child: lib/run.c's to change). */
 	if (user != NULL && (pw = getpwnam(user)) == NULL) {
 		snprintf(why, whylen, "user %s: no such user", user);
 		return -1;

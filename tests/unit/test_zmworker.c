@@ -2,7 +2,8 @@
  * documents (each refusal names the field), IDNA labels, zonemaster-cli's
  * argv, output lines, a run's confinement (user, fds, cwd, environment),
  * and the document store: claims, union merges in any order, departed
- * members, cancel, save and load, which saves fsync. */
+ * members, cancel, save and load, which saves fsync; hostile spool
+ * entries. */
 #include "config.h"
 
 #include <check.h>
@@ -13,12 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../helpers/zmworker/zmdoc.h"
 #include "../../helpers/zmworker/zmreq.h"
 #include "../../helpers/zmworker/zmrun.h"
+#include "../../helpers/zmworker/zmspool.h"
 #include "check_main.h"
 
 /* Linked with -Wl,--wrap=fsync: counts the store's fsyncs. */
@@ -556,6 +559,100 @@ START_TEST(save_never_tears_durable)
 }
 END_TEST
 
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Reads an entry; returns "" or the refusal. */
+static const char *
+spool_try(int dfd, const char *name)
+{
+	static char why[512];
+	struct buf b = BUF_INIT;
+
+	why[0] = '\0';
+	if (zm_spool_read(dfd, name, &b, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	else
+		ck_assert_msg(why[0] != '\0', "%s refused without a reason", name);
+	buf_free(&b);
+	return why;
+}
+
+/* What a user who may write the spool plants for a root daemon: a symlink
+ * to a secret, a fifo (an open would block the daemon), a hard link, a
+ * huge file, and rejected/ as a symlink out of the spool. */
+START_TEST(spool_hostile)
+{
+	char spool[128], secret[128], outside[128], p[256], q[256], big[ZM_SPOOL_MAX + 2];
+	struct buf b = BUF_INIT;
+	struct stat st;
+	char why[512];
+	int dfd;
+
+	snprintf(spool, sizeof(spool), "%s/spool", dir);
+	snprintf(secret, sizeof(secret), "%s/secret", dir);
+	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	ck_assert_int_eq(mkdir(spool, 0750), 0);
+	ck_assert_int_eq(mkdir(outside, 0750), 0);
+	write_text(secret, "root:SECRET-HASH:19000:0:99999:7:::\n");
+	ck_assert_int_ge(dfd = open(spool, O_RDONLY | O_DIRECTORY), 0);
+
+	snprintf(p, sizeof(p), "%s/good.json", spool);
+	write_text(p, "{\"name\": \"x.test\"}");
+	ck_assert_int_eq(zm_spool_read(dfd, "good.json", &b, why, sizeof(why)), 0);
+	ck_assert_str_eq(b.data, "{\"name\": \"x.test\"}");
+	buf_free(&b);
+
+	snprintf(p, sizeof(p), "%s/link.json", spool);
+	ck_assert_int_eq(symlink(secret, p), 0);
+	ck_assert_str_eq(spool_try(dfd, "link.json"), "a symbolic link: refused");
+	snprintf(p, sizeof(p), "%s/fifo.json", spool);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	ck_assert_str_eq(spool_try(dfd, "fifo.json"), "not a regular file: refused");
+	snprintf(p, sizeof(p), "%s/hard.json", spool);
+	ck_assert_int_eq(link(secret, p), 0);
+	ck_assert_str_eq(spool_try(dfd, "hard.json"), "a file with 2 links: refused");
+	snprintf(p, sizeof(p), "%s/big.json", spool);
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	write_text(p, big);
+	ck_assert_str_eq(spool_try(dfd, "big.json"), "larger than 1048576 bytes: refused");
+	ck_assert_str_eq(spool_try(dfd, "none.json"), "No such file or directory");
+
+	/* rejected/ planted as a symlink out of the spool: moved aside. */
+	snprintf(p, sizeof(p), "%s/rejected", spool);
+	ck_assert_int_eq(symlink(outside, p), 0);
+	zm_spool_reject(dfd, "link.json", "a symbolic link: refused");
+	ck_assert_int_eq(lstat(p, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	snprintf(q, sizeof(q), "%s/link.json", outside);
+	ck_assert_int_eq(access(q, F_OK), -1);
+	/* the link itself moved, its target untouched */
+	snprintf(q, sizeof(q), "%s/rejected/link.json", spool);
+	ck_assert_int_eq(lstat(q, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(buf_read_file(&b, secret, 4096), 0);
+	ck_assert_str_eq(b.data, "root:SECRET-HASH:19000:0:99999:7:::\n");
+	buf_free(&b);
+	snprintf(q, sizeof(q), "%s/rejected/link.json.why", spool);
+	ck_assert_int_eq(buf_read_file(&b, q, 4096), 0);
+	ck_assert_str_eq(b.data, "a symbolic link: refused\n");
+	buf_free(&b);
+	zm_spool_reject(dfd, "fifo.json", "not a regular file: refused");
+	snprintf(q, sizeof(q), "%s/rejected/fifo.json", spool);
+	ck_assert_int_eq(lstat(q, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	close(dfd);
+}
+END_TEST
+
 START_TEST(hostile_documents)
 {
 	struct zm_store *s = zm_store_new(dir, member, NULL);
@@ -616,6 +713,7 @@ suite(void)
 	tcase_add_test(st, save_and_load);
 	tcase_add_test(st, save_never_tears_durable);
 	tcase_add_test(st, hostile_documents);
+	tcase_add_test(st, spool_hostile);
 	suite_add_tcase(s, st);
 	return s;
 }
