@@ -30,6 +30,7 @@
 #include "understudy/node.h"
 #include "understudy/ocf.h"
 #include "../helpers/zmworker/zmipc.h"
+#include "../helpers/zmworker/zmrun.h"
 
 enum {
 	P_MAX_PARALLEL, P_STATE_DIR, P_GROUP, P_ZONEMASTER_ARGS, P_TEST_TIMEOUT, P_PROFILE,
@@ -71,7 +72,8 @@ static const struct ocf_param params[] = {
 	  "Test user", "zonemaster-cli runs as this user, with only its pipes open, in /, "
 	  "with a clean environment: it parses answers from name servers that whoever submits "
 	  "a request chooses. The Debian package creates " ZM_USER_DEFAULT "; profile and "
-	  "hints must be readable by it. root is accepted but defeats the point." },
+	  "hints must be readable by it (checked before a start: OCF_ERR_PERM otherwise). "
+	  "root is accepted but defeats the point." },
 	{ NULL }
 };
 
@@ -142,6 +144,20 @@ zmw_validate(struct ocf_rsc *r, char *why, size_t whylen)
 	if (access(path, X_OK) == -1) {
 		snprintf(why, whylen, "%s: not installed", path);
 		return OCF_ERR_INSTALLED;
+	}
+	/* zonemaster-cli reads them as user, not as root. Asked before a start
+	 * only: a stop or monitor must not fail on a file's mode. */
+	if (strcmp(r->action, "start") != 0 && strcmp(r->action, "validate-all") != 0)
+		return OCF_SUCCESS;
+	for (int p = P_PROFILE; p <= P_HINTS; p++) {
+		int e;
+
+		if (ocf_is_set(r, p) && (e = zm_run_can_read(ocf_str(r, P_USER), ocf_str(r, p))) != 0) {
+			snprintf(why, whylen, "parameter %s=\"%.200s\": not readable by user %s: %s",
+			    p == P_PROFILE ? "profile" : "hints", ocf_str(r, p), ocf_str(r, P_USER),
+			    strerror(e));
+			return OCF_ERR_PERM;
+		}
 	}
 	return OCF_SUCCESS;
 }

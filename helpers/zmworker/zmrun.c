@@ -167,6 +167,29 @@ zm_run_start(struct zm_run *r, char *const argv[], const char *user, long timeou
 	return 0;
 }
 
+int
+zm_run_can_read(const char *user, const char *path)
+{
+	struct passwd *pw = NULL;
+	int st, fd;
+	pid_t pid;
+
+	if (user != NULL && (pw = getpwnam(user)) == NULL)
+		return ENOENT;
+	if ((pid = fork()) < 0)
+		return errno;
+	if (pid == 0) {
+		if (pw != NULL && run_become(pw) < 0)
+			_exit(EPERM);
+		fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		_exit(fd < 0 ? (errno & 0x7f) : 0);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
+}
+
 json_t *
 zm_msg_parse(const char *line, size_t len)
 {

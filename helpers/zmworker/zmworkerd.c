@@ -336,6 +336,15 @@ check_user(void)
 		zmd.user = NULL;	/* already that user: nothing to switch */
 	else if (pw->pw_uid == 0)
 		log_warn("zmworkerd: --user %s: zonemaster-cli runs as root", zmd.user);
+	/* The test reads them, as that user: say so now, not in every result. */
+	for (size_t i = 0; zmd.extra[i] != NULL && zmd.extra[i + 1] != NULL; i++) {
+		int e;
+
+		if ((strcmp(zmd.extra[i], "--profile") == 0 || strcmp(zmd.extra[i], "--hints") == 0) &&
+		    (e = zm_run_can_read(zmd.user, zmd.extra[i + 1])) != 0)
+			fatal(1, "zmworkerd: %s %s: not readable by %s: %s", zmd.extra[i],
+			    zmd.extra[i + 1], zmd.user ? zmd.user : "this user", strerror(e));
+	}
 }
 
 static void

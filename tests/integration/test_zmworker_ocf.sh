@@ -66,6 +66,11 @@ expect 5 OCF_RESKEY_profile=/nonexistent/profile.json "$agent" validate-all
 expect 5 OCF_RESKEY_user=no-such-user-zm "$agent" validate-all
 grep -q 'parameter user="no-such-user-zm": no such user' "$LAB_DIR/ra.err" ||
 	fail "missing user: $(cat "$LAB_DIR/ra.err")"
+echo '{}' >"$LAB_DIR/private-profile.json"
+chmod 600 "$LAB_DIR/private-profile.json"
+expect 4 OCF_RESKEY_profile="$LAB_DIR/private-profile.json" "$agent" validate-all
+grep -q "parameter profile=.*: not readable by user $ZMUSER: Permission denied" "$LAB_DIR/ra.err" ||
+	fail "unreadable profile: $(cat "$LAB_DIR/ra.err")"
 expect 7 "$agent" monitor
 expect 0 "$agent" stop
 log "hostile parameters: the OCF codes with reasons"

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -371,6 +372,20 @@ START_TEST(run_refusals)
 	ck_assert_int_eq(zm_run_start(&r, none, NULL, 10, why, sizeof(why)), -1);
 	ck_assert_msg(strstr(why, "/nonexistent/zm") != NULL, "%s", why);
 	zm_run_free(&r);
+	/* The profile and hints are read by the test's user. */
+	ck_assert_int_eq(zm_run_can_read(NULL, "/etc/hostname"), 0);
+	ck_assert_int_eq(zm_run_can_read(NULL, "/nonexistent/profile"), ENOENT);
+	ck_assert_int_eq(zm_run_can_read("no-such-user-zm", "/etc/hostname"), ENOENT);
+	if (geteuid() == 0 && getpwnam("nobody") != NULL) {
+		char priv[] = "/tmp/test-zm-private-XXXXXX";
+		int fd = mkstemp(priv);	/* 0600, root's */
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(zm_run_can_read("nobody", priv), EACCES);
+		ck_assert_int_eq(zm_run_can_read(NULL, priv), 0);
+		close(fd);
+		unlink(priv);
+	}
 }
 END_TEST
 
