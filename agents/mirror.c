@@ -159,7 +159,9 @@ mirror_validate(struct ocf_rsc *r, char *why, size_t whylen)
 	node_list_free(&nl);
 	if (!found) {
 		snprintf(why, whylen, "nodes: this node (%s) is not in the list", m->self);
-		return OCF_ERR_CONFIGURED;
+		/* Not meant to run here: ERR_INSTALLED bans this node only (ERR_CONFIGURED
+		 * would stop the resource everywhere), and a probe or stop here succeeds. */
+		return OCF_ERR_INSTALLED;
 	}
 	snprintf(path, sizeof(path), "%s/mirror-sync", ocf_str(r, P_HELPERS));
 	if (access(path, X_OK) == -1) {

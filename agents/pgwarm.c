@@ -14,8 +14,10 @@
  *    per failback=; a re-seed moves the old data directory aside, it never
  *    deletes it;
  *  - the promotion score is 1000 for the standby with the highest
- *    (timeline, replayed LSN) among those published, 100 for the others,
- *    so a lagging standby is still promoted when it is the only one left;
+ *    (timeline, replayed LSN), and -INFINITY for any standby that may be
+ *    behind someone: a lagging standby is never promoted over a node that
+ *    could know more, even one that is down (DESIGN.md §4a); the admin
+ *    forgets a node that will never return by deleting its record;
  *  - demote of a primary ships the segment that holds its shutdown
  *    checkpoint before coming back as a standby: a planned switchover
  *    loses nothing. */
@@ -34,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "understudy/asuser.h"
 #include "understudy/buf.h"
 #include "understudy/clock.h"
 #include "understudy/log.h"
@@ -41,7 +44,9 @@
 #include "understudy/ocf.h"
 #include "understudy/run.h"
 #include "understudy/ssh.h"
+#include "../helpers/pgwarm/elect.h"
 #include "../helpers/pgwarm/pgctl.h"
+#include "../helpers/pgwarm/tlhist.h"
 #include "../helpers/pgwarm/wal.h"
 
 #ifndef PGWARM_BINDIR
@@ -57,6 +62,12 @@ static enum ocf_exitcode v_pgdata(const char *, char *, size_t);
 static enum ocf_exitcode v_bindir(const char *, char *, size_t);
 static enum ocf_exitcode v_oneof_require(const char *, char *, size_t);
 static enum ocf_exitcode v_oneof_failback(const char *, char *, size_t);
+static enum ocf_exitcode v_logfile(const char *, char *, size_t);
+
+#define PGWARM_LOGFILE	"/var/log/postgresql/pgwarm.log"
+
+struct ocf_rsc;
+static uint32_t archive_scan(struct ocf_rsc *, char *newest, size_t newestlen);
 
 static const struct ocf_param params[] = {
 	{ "pgdata", OCF_STRING, OCF_P_REQUIRED | OCF_P_UNIQUE | OCF_P_POSITIONAL, NULL, 0, 0,
@@ -95,23 +106,28 @@ static const struct ocf_param params[] = {
 	  "the current primary; needs wal_log_hints or data checksums), reseed "
 	  "(pg_basebackup; the old directory is kept as PGDATA.pgwarm-old-TIME), or manual "
 	  "(refuse to start and say why)." },
-	{ "logfile", OCF_STRING, 0, "/dev/null", 0, 0, ocf_v_abs_path,
-	  "Server log", "Where pg_ctl sends the server's stderr before logging_collector." },
+	{ "logfile", OCF_STRING, 0, PGWARM_LOGFILE, 0, 0, v_logfile,
+	  "Server log", "Where pg_ctl sends the server's stderr (everything, unless "
+	  "logging_collector takes over): archiving and recovery failures are explained "
+	  "there, and the agent's exit reasons point to it. Created by the server's user "
+	  "(system_user); its directory is created (owned by system_user) when missing." },
 	{ "helpers", OCF_STRING, 0, PGWARM_BINDIR, 0, 0, ocf_v_dir,
 	  "Helper directory", "Where pgwarm-archive and pgwarm-restore are, on every node." },
 	{ NULL }
 };
 
+/* Promotion scores: the most advanced standby 1000, one tied with it
+ * (losing by name) 999, every other never (DESIGN.md §4a). */
 #define SCORE_BEST	1000
-#define SCORE_BEHIND	100
-#define SCORE_CATCHING	1
+#define SCORE_TIED	999
 #define Q_TIMEOUT	5000
+#define PROMOTE_WAIT_MS	30000	/* replay to catch up with the others before refusing */
 
 struct pgw {
 	struct pgctl	 pg;
 	char		 self[NODE_NAME_MAX];
 	struct node_list nodes;
-	char		 attr_pos[200], attr_failed[200], attr_last[200], attr_lag[200];
+	char		 attr_rec[200], attr_failed[200], attr_last[200], attr_lag[200];
 };
 
 static struct pgw *
@@ -180,6 +196,18 @@ v_oneof_failback(const char *v, char *why, size_t whylen)
 }
 
 static enum ocf_exitcode
+v_logfile(const char *v, char *why, size_t whylen)
+{
+	enum ocf_exitcode rc = ocf_v_abs_path(v, why, whylen);
+
+	if (rc == OCF_SUCCESS && v[strlen(v) - 1] == '/') {
+		snprintf(why, whylen, "names a directory, not a file");
+		return OCF_ERR_CONFIGURED;
+	}
+	return rc;
+}
+
+static enum ocf_exitcode
 pgwarm_validate(struct ocf_rsc *r, char *why, size_t whylen)
 {
 	struct pgw *p = P(r);
@@ -193,7 +221,9 @@ pgwarm_validate(struct ocf_rsc *r, char *why, size_t whylen)
 	}
 	if (node_list_find(&p->nodes, p->self) == NULL) {
 		snprintf(why, whylen, "nodes: this node (%s) is not in the list", p->self);
-		return OCF_ERR_CONFIGURED;
+		/* Not meant to run here: ERR_INSTALLED bans this node only (ERR_CONFIGURED
+		 * would stop the resource everywhere), and a probe or stop here succeeds. */
+		return OCF_ERR_INSTALLED;
 	}
 	snprintf(path, sizeof(path), "%s/pgwarm-archive", ocf_str(r, P_HELPERS));
 	if (access(path, X_OK) == -1) {
@@ -223,7 +253,7 @@ pgwarm_setup(struct ocf_rsc *r)
 		snprintf(p->self, sizeof(p->self), "unknown");
 	if (ocf_is_set(r, P_NODES))
 		node_list_parse(ocf_str(r, P_NODES), &p->nodes, why, sizeof(why));
-	snprintf(p->attr_pos, sizeof(p->attr_pos), "pgwarm-%s-pos", r->base);
+	snprintf(p->attr_rec, sizeof(p->attr_rec), "pgwarm-%s-position", r->base);
 	snprintf(p->attr_failed, sizeof(p->attr_failed), "pgwarm-%s-archive-failed", r->base);
 	snprintf(p->attr_last, sizeof(p->attr_last), "pgwarm-%s-last-archived", r->base);
 	snprintf(p->attr_lag, sizeof(p->attr_lag), "pgwarm-%s-archive-lag", r->base);
@@ -240,27 +270,16 @@ pgwarm_teardown(struct ocf_rsc *r)
 
 /* ------------------------------------------------------------ files we own */
 
+/* PGDATA belongs to system_user: whatever the agent writes, renames or
+ * removes there is done as that user (asuser.h), so a symlink planted in
+ * it cannot make root overwrite a file elsewhere (DESIGN.md §10). */
 static int
 write_file_as(struct ocf_rsc *r, const char *name, const char *text, char *why, size_t whylen)
 {
-	struct passwd *pw = getpwnam(ocf_str(r, P_USER));
-	char path[PATH_MAX], tmp[PATH_MAX + 16];
-	size_t len = strlen(text);
-	int fd;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_PGDATA), name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
-	    write(fd, text, len) != (ssize_t)len || fsync(fd) == -1 ||
-	    (pw && fchown(fd, pw->pw_uid, pw->pw_gid) == -1) || close(fd) == -1 ||
-	    rename(tmp, path) == -1) {
-		snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return asuser_write_file(ocf_str(r, P_USER), path, text, strlen(text), 0600, why, whylen);
 }
 
 /* A value for postgresql.conf: single-quoted, quotes doubled, and
@@ -274,6 +293,20 @@ conf_quote(struct buf *b, const char *v)
 	buf_puts(b, "'");
 }
 
+/* A path in archive_command and its kin: PostgreSQL expands %p, %f and %r
+ * there before /bin/sh reads it, so a '%' of the path is written "%%"
+ * first, then the whole is quoted for the shell. */
+static void
+cmd_path(struct buf *cmd, const char *path)
+{
+	struct buf esc = BUF_INIT;
+
+	for (; *path; path++)
+		buf_puts(&esc, *path == '%' ? "%%" : (char[]){ *path, 0 });
+	ssh_quote(cmd, buf_str(&esc));
+	buf_free(&esc);
+}
+
 static void
 command_setting(struct buf *conf, const char *key, struct ocf_rsc *r, const char *prog,
     const char *args)
@@ -283,10 +316,10 @@ command_setting(struct buf *conf, const char *key, struct ocf_rsc *r, const char
 
 	/* Absolute paths: pg_rewind runs restore_command from its own cwd. */
 	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_HELPERS), prog);
-	ssh_quote(&cmd, path);	/* PostgreSQL runs it with /bin/sh */
+	cmd_path(&cmd, path);
 	buf_puts(&cmd, " -c ");
 	snprintf(path, sizeof(path), "%s/pgwarm-archive.conf", ocf_str(r, P_PGDATA));
-	ssh_quote(&cmd, path);	/* PostgreSQL runs it with /bin/sh */
+	cmd_path(&cmd, path);
 	buf_printf(&cmd, " %s", args);
 	buf_printf(conf, "%s = ", key);
 	conf_quote(conf, buf_str(&cmd));
@@ -299,7 +332,7 @@ command_setting(struct buf *conf, const char *key, struct ocf_rsc *r, const char
 static int
 write_configs(struct ocf_rsc *r, int peers, char *why, size_t whylen)
 {
-	struct buf pc = BUF_INIT, ac = BUF_INIT, inc = BUF_INIT;
+	struct buf pc = BUF_INIT, ac = BUF_INIT;
 	char path[PATH_MAX], exe[PATH_MAX];
 	int rc = -1;
 
@@ -321,25 +354,13 @@ write_configs(struct ocf_rsc *r, int peers, char *why, size_t whylen)
 	    write_file_as(r, "pgwarm-archive.conf", buf_str(&ac), why, whylen) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/postgresql.conf", ocf_str(r, P_PGDATA));
-	if (buf_read_file(&inc, path, 16 << 20) == -1) {
-		snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
+	if (asuser_append_line(ocf_str(r, P_USER), path, "include_if_exists = 'pgwarm.conf'",
+	    "Added by ocf:understudy:pgwarm", why, whylen) == -1)
 		goto out;
-	}
-	if (strstr(buf_str(&inc), "\ninclude_if_exists = 'pgwarm.conf'") == NULL) {
-		FILE *f = fopen(path, "a");
-
-		if (f == NULL || fprintf(f, "%s# Added by ocf:understudy:pgwarm\n"
-		    "include_if_exists = 'pgwarm.conf'\n",
-		    inc.len && inc.data[inc.len - 1] != '\n' ? "\n" : "") < 0 || fclose(f) == EOF) {
-			snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
-			goto out;
-		}
-	}
 	rc = 0;
 out:
 	buf_free(&pc);
 	buf_free(&ac);
-	buf_free(&inc);
 	return rc;
 }
 
@@ -348,14 +369,10 @@ signal_file(struct ocf_rsc *r, const char *name, int present, char *why, size_t 
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_PGDATA), name);
 	if (present)
 		return write_file_as(r, name, "", why, whylen);
-	if (unlink(path) == -1 && errno != ENOENT) {
-		snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_PGDATA), name);
+	return asuser_unlink(ocf_str(r, P_USER), path, why, whylen);
 }
 
 /* ------------------------------------------------------------ queries */
@@ -390,47 +407,174 @@ find_primary(struct ocf_rsc *r)
 	return -1;
 }
 
-/* "TTTTTTTT/LLLLLLLLLLLLLLLL": timeline and replayed LSN, ordered as strings. */
+/* The timeline being replayed and the replayed LSN of the local standby. */
 static int
-standby_pos(struct ocf_rsc *r, char *pos, size_t poslen)
+standby_pos(struct ocf_rsc *r, struct wal_pos *pos)
 {
 	char out[128], why[512], *lsn;
-	unsigned long tli;
-	uint64_t l;
 
 	if (q(r, "select greatest(min_recovery_end_timeline, (select timeline_id from "
 	    "pg_control_checkpoint())), pg_last_wal_replay_lsn() from pg_control_recovery()",
 	    out, sizeof(out), why, sizeof(why)) == -1 || (lsn = strchr(out, '|')) == NULL)
 		return -1;
 	*lsn++ = '\0';
-	tli = strtoul(out, NULL, 10);
-	if (pg_lsn_parse(lsn, &l) == -1)
-		return -1;
-	snprintf(pos, poslen, "%08lX/%016" PRIX64, tli, l);
-	return 0;
+	pos->tli = (uint32_t)strtoul(out, NULL, 10);
+	return pos->tli == 0 || pg_lsn_parse(lsn, &pos->lsn) == -1 ? -1 : 0;
 }
 
-/* Publishes our position and sets the promotion score from everyone's. */
-static void
-publish_position(struct ocf_rsc *r)
-{
-	struct ocf_list hosts, values;
-	char pos[64];
-	long score = SCORE_BEST;
+/* ------------------------------------------------------------ election */
 
-	if (standby_pos(r, pos, sizeof(pos)) == -1) {
-		ocf_promotion_set(r, SCORE_CATCHING);
+/* A node's record (elect.h): 1 found, 0 none, -1 unknown (query failed or
+ * a value that does not parse: counted as unknown, never as "behind"). */
+static int
+record_get(struct ocf_rsc *r, const char *node, enum elect_role *role, struct wal_pos *pos)
+{
+	char v[128];
+	int rc = ocf_node_attr_get(node, P(r)->attr_rec, v, sizeof(v));
+
+	*role = ELECT_NONE;
+	if (rc <= 0)
+		return rc;
+	if (elect_record_parse(v, role, pos) == -1) {
+		log_warn("%s's %s is not a position (\"%.60s\"): counted as unknown", node,
+		    P(r)->attr_rec, v);
+		*role = ELECT_NONE;
+		return -1;
+	}
+	return 1;
+}
+
+/* Writes this node's record when it changed (a CIB write; most monitors
+ * find it as it was). */
+static void
+record_set(struct ocf_rsc *r, enum elect_role role, const struct wal_pos *pos)
+{
+	char want[128], have[128];
+
+	elect_record_format(role, pos, want, sizeof(want));
+	if (ocf_node_attr_get(P(r)->self, P(r)->attr_rec, have, sizeof(have)) == 1 &&
+	    strcmp(have, want) == 0)
 		return;
+	if (ocf_node_attr_set(P(r)->self, P(r)->attr_rec, want) != OCF_SUCCESS)
+		log_warn("could not record this node's position (%s)", want);
+}
+
+/* Judges this standby at mine against every other node of the clone. */
+static enum elect_verdict
+judge(struct ocf_rsc *r, const struct wal_pos *mine, char *why, size_t whylen)
+{
+	struct pgw *p = P(r);
+	struct elect_peer *peers = calloc(p->nodes.n, sizeof(*peers));
+	struct ocf_list members;
+	int have_members = ocf_cluster_members(&members) == 0;
+	enum elect_verdict v;
+	size_t n = 0;
+
+	if (peers == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return ELECT_UNKNOWN;
 	}
-	ocf_attr_set(P(r)->attr_pos, pos);
-	if (ocf_attr_get_all(P(r)->attr_pos, &hosts, &values) == 0) {
-		for (size_t i = 0; i < hosts.n; i++)
-			if (strcmp(hosts.v[i], P(r)->self) != 0 && strcmp(values.v[i], pos) > 0)
-				score = SCORE_BEHIND;
-		ocf_list_free(&hosts);
-		ocf_list_free(&values);
+	for (size_t i = 0; i < p->nodes.n; i++) {
+		struct elect_peer *e = &peers[n];
+
+		if (strcmp(p->nodes.v[i].name, p->self) == 0)
+			continue;
+		e->name = p->nodes.v[i].name;
+		e->online = have_members ? ocf_list_has(&members, e->name) : -1;
+		e->queried = record_get(r, e->name, &e->role, &e->pos) != -1;
+		n++;
 	}
-	ocf_promotion_set(r, score);
+	v = elect_judge(p->self, mine, peers, n, why, whylen);
+	if (have_members)
+		ocf_list_free(&members);
+	free(peers);
+	return v;
+}
+
+static long
+verdict_score(enum elect_verdict v)
+{
+	return v == ELECT_BEST ? SCORE_BEST : v == ELECT_TIED ? SCORE_TIED : OCF_SCORE_NEVER;
+}
+
+/* ------------------------------------------------------------ timelines */
+
+/* The history file of timeline tli in archive_dir, parsed. archive_dir is
+ * written by ssh_user: read without following a symlink, regular files
+ * only, bounded. */
+static int
+history_read(struct ocf_rsc *r, uint32_t tli, struct tlhist *h, char *why, size_t whylen)
+{
+	char path[PATH_MAX], *text = NULL;
+	struct stat st;
+	ssize_t n = -1;
+	int fd, rc = -1;
+
+	snprintf(path, sizeof(path), "%s/%08" PRIX32 ".history", ocf_str(r, P_ARCHIVE_DIR), tli);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "%.900s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > TLHIST_FILE_MAX ||
+	    (text = malloc((size_t)st.st_size + 1)) == NULL ||
+	    (n = read(fd, text, (size_t)st.st_size)) != st.st_size)
+		snprintf(why, whylen, "%.900s: %s", path, n == -1 && errno ? strerror(errno) :
+		    "not a regular file of at most 1 MiB");
+	else if (tlhist_parse(tli, text, (size_t)n, h, why, whylen) == 0)
+		rc = 0;
+	close(fd);
+	free(text);
+	return rc;
+}
+
+/* 1 when a standby at pos can never follow the newest timeline found in
+ * archive_dir (replayed past its fork point, or not an ancestor). */
+static int
+diverged(struct ocf_rsc *r, const struct wal_pos *pos, char *why, size_t whylen)
+{
+	uint32_t newest = archive_scan(r, NULL, 0);
+	struct tlhist h;
+	char err[1024];
+
+	if (newest <= pos->tli)
+		return 0;
+	if (history_read(r, newest, &h, err, sizeof(err)) == -1) {
+		log_warn("timeline %" PRIu32 "'s history: %s", newest, err);
+		return 0;	/* PostgreSQL will say more; nothing to judge by */
+	}
+	return !tlhist_can_follow(&h, pos, why, whylen);
+}
+
+/* What a failed standby is told to do, per failback=. */
+static const char *
+repair_hint(struct ocf_rsc *r)
+{
+	return strcmp(ocf_str(r, P_FAILBACK), "manual") == 0 ?
+	    "failback=manual: rewind it by hand (pg_rewind --source-server) or re-seed it "
+	    "(pg_basebackup), then crm resource cleanup" :
+	    "the next start repairs it (failback)";
+}
+
+/* Monitor of a standby: refuses to call healthy one that cannot follow the
+ * primary's timeline, records its position, scores it. */
+static enum ocf_exitcode
+standby_check(struct ocf_rsc *r)
+{
+	struct wal_pos mine;
+	char why[2048];
+
+	if (standby_pos(r, &mine) == -1) {
+		ocf_promotion_set(r, OCF_SCORE_NEVER);	/* not consistent yet */
+		return OCF_SUCCESS;
+	}
+	if (diverged(r, &mine, why, sizeof(why))) {
+		ocf_promotion_set(r, OCF_SCORE_NEVER);
+		return ocf_fail(OCF_ERR_GENERIC, "this standby cannot follow the primary: %s; %s",
+		    why, repair_hint(r));
+	}
+	record_set(r, ELECT_STANDBY, &mine);
+	ocf_promotion_set(r, verdict_score(judge(r, &mine, why, sizeof(why))));
+	return OCF_SUCCESS;
 }
 
 static uint64_t
@@ -543,20 +687,51 @@ reseed(struct ocf_rsc *r, const struct node *src)
 
 	snprintf(old, sizeof(old), "%s.pgwarm-old-%ld", ocf_str(r, P_PGDATA), (long)time(NULL));
 	snprintf(port, sizeof(port), "%ld", ocf_int(r, P_PGPORT));
-	if (rename(ocf_str(r, P_PGDATA), old) == -1)
+	if (asuser_rename(ocf_str(r, P_USER), ocf_str(r, P_PGDATA), old, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "cannot move %s aside: %s", ocf_str(r, P_PGDATA),
-		    strerror(errno));
+		    why);
 	log_info("re-seeding from %s; the old data directory is kept as %s", src->name, old);
 	if (pg_tool(&P(r)->pg, argv, 3600000, NULL, why, sizeof(why)) == -1) {
 		char failed[PATH_MAX + 16];
 
+		char err[512];
+
 		snprintf(failed, sizeof(failed), "%s.failed", old);
-		rename(ocf_str(r, P_PGDATA), failed);
-		rename(old, ocf_str(r, P_PGDATA));
+		if (asuser_rename(ocf_str(r, P_USER), ocf_str(r, P_PGDATA), failed, err,
+		    sizeof(err)) == -1 && errno != ENOENT)
+			log_warn("%s", err);
+		if (asuser_rename(ocf_str(r, P_USER), old, ocf_str(r, P_PGDATA), err,
+		    sizeof(err)) == -1)
+			return ocf_fail(OCF_ERR_GENERIC, "re-seed from %s failed: %s; and the old "
+			    "data could not be put back: %s", src->name, why, err);
 		return ocf_fail(OCF_ERR_GENERIC, "re-seed from %s failed (old data put back): %s",
 		    src->name, why);
 	}
 	return OCF_SUCCESS;
+}
+
+static enum ocf_exitcode rewind_from(struct ocf_rsc *, const struct node *);
+
+/* Rewinds or re-seeds from the primary that answers, per failback=. */
+static enum ocf_exitcode
+repair(struct ocf_rsc *r, const char *cause)
+{
+	int src;
+
+	if ((src = find_primary(r)) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "%s, but no primary answers to fail back from",
+		    cause);
+	if (strcmp(ocf_str(r, P_FAILBACK), "manual") == 0)
+		/* Not ERR_CONFIGURED: that would stop the clone everywhere. */
+		return ocf_fail(OCF_ERR_GENERIC, "%s; %s is primary. failback=manual: rewind (pg_rewind "
+		    "-D %s --source-server='host=%s port=%ld') or re-seed %s by hand, then crm "
+		    "resource cleanup; or set failback=rewind|reseed", cause,
+		    P(r)->nodes.v[src].name, ocf_str(r, P_PGDATA), P(r)->nodes.v[src].addr,
+		    ocf_int(r, P_PGPORT), ocf_str(r, P_PGDATA));
+	log_info("%s: failback=%s from %s", cause, ocf_str(r, P_FAILBACK), P(r)->nodes.v[src].name);
+	if (strcmp(ocf_str(r, P_FAILBACK), "reseed") == 0)
+		return reseed(r, &P(r)->nodes.v[src]);
+	return rewind_from(r, &P(r)->nodes.v[src]);
 }
 
 static enum ocf_exitcode
@@ -591,46 +766,102 @@ rewind_from(struct ocf_rsc *r, const struct node *src)
 	return OCF_SUCCESS;
 }
 
-/* An old primary behind a newer timeline is brought back per failback=. */
+/* Where a stopped server's data stands, and whether it can follow the
+ * newest timeline in archive_dir. A former primary (in production: crashed;
+ * shut down) behind a newer timeline has its own history since the fork;
+ * a standby shut down in recovery has pages up to its minimum recovery
+ * point, which must not be past the fork point. */
+static int
+stopped_diverged(struct ocf_rsc *r, const struct pg_control *c, char *why, size_t whylen)
+{
+	int primary = strcmp(c->state, "in production") == 0 || strcmp(c->state, "shut down") == 0;
+	struct wal_pos at = { c->tli, c->ckpt };
+
+	if (archive_scan(r, NULL, 0) <= c->tli && (primary || c->minrec_tli <= c->tli))
+		return 0;
+	if (primary) {
+		snprintf(why, whylen, "this node was primary on timeline %" PRIu32 " and a newer "
+		    "timeline exists", c->tli);
+		return 1;
+	}
+	if (c->minrec_tli && (c->minrec_tli > at.tli || c->minrec > at.lsn)) {
+		at.tli = c->minrec_tli > at.tli ? c->minrec_tli : at.tli;
+		at.lsn = c->minrec > at.lsn ? c->minrec : at.lsn;
+	}
+	return diverged(r, &at, why, whylen);
+}
+
+/* A server that cannot follow the newest timeline (an old primary, or a
+ * standby that replayed past the fork point) is brought back per failback=. */
 static enum ocf_exitcode
 failback(struct ocf_rsc *r)
 {
 	struct pg_control c;
-	char why[1024];
-	int src;
+	char why[1024] = "";
 
 	if (pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_INSTALLED, "%s", why);
-	if ((strcmp(c.state, "in production") != 0 && strcmp(c.state, "shut down") != 0) ||
-	    archive_scan(r, NULL, 0) <= c.tli)
-		return OCF_SUCCESS;	/* a standby, or no one took over since */
-	if ((src = find_primary(r)) == -1)
-		return ocf_fail(OCF_ERR_GENERIC, "this node was primary on timeline %u and a newer "
-		    "timeline exists, but no primary answers to fail back from", c.tli);
-	if (strcmp(ocf_str(r, P_FAILBACK), "manual") == 0)
-		return ocf_fail(OCF_ERR_CONFIGURED, "this node was primary on timeline %u; %s is "
-		    "primary on a newer one. failback=manual: rewind or re-seed %s by hand, or set "
-		    "failback=rewind|reseed", c.tli, P(r)->nodes.v[src].name, ocf_str(r, P_PGDATA));
-	if (strcmp(ocf_str(r, P_FAILBACK), "reseed") == 0)
-		return reseed(r, &P(r)->nodes.v[src]);
-	return rewind_from(r, &P(r)->nodes.v[src]);
+	if (!stopped_diverged(r, &c, why, sizeof(why)))
+		return OCF_SUCCESS;
+	return repair(r, why);
 }
 
+/* What the server said on its way out, when it refused our timeline: its
+ * log's tail (the file is system_user's: no symlink followed, no FIFO). */
+static int
+log_says_diverged(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	static const char *const says[] = { "is not a child of this server's history",
+	    "forked off current database system timeline", NULL };
+	char tail[65536];
+	struct stat st;
+	ssize_t n;
+	int fd, hit = 0;
+
+	if ((fd = open(ocf_str(r, P_LOGFILE), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (n = pread(fd, tail, sizeof(tail) - 1, st.st_size > (off_t)sizeof(tail) - 1 ?
+	    st.st_size - (off_t)sizeof(tail) + 1 : 0)) > 0) {
+		tail[n] = '\0';
+		for (size_t i = 0; says[i] && !hit; i++) {
+			const char *at = strstr(tail, says[i]), *bol = at;
+
+			if (at == NULL)
+				continue;
+			while (bol > tail && bol[-1] != '\n')
+				bol--;
+			snprintf(why, whylen, "the server says: %.*s", (int)strcspn(bol, "\n"), bol);
+			hit = 1;
+		}
+	}
+	close(fd);
+	return hit;
+}
+
+/* Starts a standby; *refused set when the server exited because it cannot
+ * follow the archive's timeline (then the caller repairs and retries). */
 static enum ocf_exitcode
-start_standby(struct ocf_rsc *r)
+start_standby_once(struct ocf_rsc *r, int *refused, char *cause, size_t causelen)
 {
 	char why[1024] = "", status[32];
 	long t0 = clock_ms(), deadline = t0 + 60000;
 	enum pg_role ro;
+	off_t logpos = 0;
+	struct stat st;
 
+	if (refused)
+		*refused = 0;
 	if (write_configs(r, 0, why, sizeof(why)) == -1 ||
 	    signal_file(r, "recovery.signal", 0, why, sizeof(why)) == -1 ||
 	    signal_file(r, "standby.signal", 1, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
+	if (stat(ocf_str(r, P_LOGFILE), &st) == 0)
+		logpos = st.st_size;
 	if (pg_ctl(r, "start", why, sizeof(why)) == -1)
-		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
+		return ocf_fail(OCF_ERR_GENERIC, "%s; see %s", why, ocf_str(r, P_LOGFILE));
 	/* Up once it answers; a standby still short of a consistent state is
-	 * up too (monitor then scores it as catching up). The postmaster
+	 * up too (monitor does not score it until it is). The postmaster
 	 * writes its pid file a moment after pg_ctl returns. */
 	while (clock_ms() < deadline) {
 		why[0] = '\0';
@@ -648,8 +879,52 @@ start_standby(struct ocf_rsc *r)
 		}
 		usleep(100000);
 	}
+	if (refused && stat(ocf_str(r, P_LOGFILE), &st) == 0 && st.st_size > logpos &&
+	    log_says_diverged(r, cause, causelen)) {
+		*refused = 1;
+		return OCF_ERR_GENERIC;
+	}
 	return ocf_fail(OCF_ERR_GENERIC, "the server did not come up as a standby: %s; see %s",
 	    why, ocf_str(r, P_LOGFILE));
+}
+
+static enum ocf_exitcode
+start_standby(struct ocf_rsc *r)
+{
+	char cause[1024];
+	enum ocf_exitcode rc;
+	int refused;
+
+	if ((rc = start_standby_once(r, &refused, cause, sizeof(cause))) == OCF_SUCCESS ||
+	    !refused)
+		return rc;
+	if ((rc = repair(r, cause)) != OCF_SUCCESS)
+		return rc;
+	return start_standby_once(r, NULL, NULL, 0);
+}
+
+/* The log's directory: created for system_user when missing (Debian's
+ * /var/log/postgresql comes with postgresql-common; another layout may
+ * lack it). The file itself is created by pg_ctl, as system_user. */
+static enum ocf_exitcode
+logfile_ready(struct ocf_rsc *r)
+{
+	struct passwd *pw = getpwnam(ocf_str(r, P_USER));
+	char dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", ocf_str(r, P_LOGFILE));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return OCF_SUCCESS;
+	*slash = '\0';
+	if (access(dir, F_OK) == 0)
+		return OCF_SUCCESS;
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+		return ocf_fail(OCF_ERR_CONFIGURED, "logfile: cannot create %s: %s", dir,
+		    strerror(errno));
+	if (pw && chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+		return ocf_fail(OCF_ERR_GENERIC, "logfile: chown %s: %s", dir, strerror(errno));
+	log_info("created %s for the server log", dir);
+	return OCF_SUCCESS;
 }
 
 static enum ocf_exitcode
@@ -672,7 +947,7 @@ pgwarm_start(struct ocf_rsc *r)
 	case ROLE_STOPPED:
 		break;
 	}
-	if ((rc = failback(r)) != OCF_SUCCESS)
+	if ((rc = logfile_ready(r)) != OCF_SUCCESS || (rc = failback(r)) != OCF_SUCCESS)
 		return rc;
 	return start_standby(r);
 }
@@ -697,12 +972,16 @@ stop_server(struct ocf_rsc *r)
 static enum ocf_exitcode
 pgwarm_stop(struct ocf_rsc *r)
 {
-	enum ocf_exitcode rc = stop_server(r);
+	struct wal_pos pos;
+	enum ocf_exitcode rc;
+	char why[256];
 
-	if (rc == OCF_SUCCESS) {
+	/* A standby's last position outlives it (a node that is down still
+	 * counts in the election); a primary's record stays "primary". */
+	if (role(r, why, sizeof(why)) == ROLE_STANDBY && standby_pos(r, &pos) == 0)
+		record_set(r, ELECT_STANDBY, &pos);
+	if ((rc = stop_server(r)) == OCF_SUCCESS)
 		ocf_promotion_delete(r);
-		ocf_attr_delete(P(r)->attr_pos);
-	}
 	return rc;
 }
 
@@ -720,11 +999,10 @@ pgwarm_monitor(struct ocf_rsc *r)
 			    "(crashed or killed)");
 		return OCF_NOT_RUNNING;
 	case ROLE_STARTING:
-		ocf_promotion_set(r, SCORE_CATCHING);
+		ocf_promotion_set(r, OCF_SCORE_NEVER);	/* not consistent yet */
 		return OCF_SUCCESS;
 	case ROLE_STANDBY:
-		publish_position(r);
-		return OCF_SUCCESS;
+		return standby_check(r);
 	case ROLE_PRIMARY:
 		publish_archiver(r);
 		ocf_promotion_set(r, SCORE_BEST);
@@ -732,52 +1010,60 @@ pgwarm_monitor(struct ocf_rsc *r)
 	case ROLE_UNKNOWN:
 		break;
 	}
-	return ocf_fail(OCF_ERR_GENERIC, "server running but not answering: %s", why);
+	return ocf_fail(OCF_ERR_GENERIC, "server running but not answering: %s; see %s", why,
+	    ocf_str(r, P_LOGFILE));
 }
 
-/* The segment replay is in, from a position "TTTTTTTT/LSN". */
+/* The segment replay is in, from a position. */
 static int
-pos_reached(const char *pos, const char *seg, uint64_t segsz)
+pos_reached(const struct wal_pos *pos, const char *seg, uint64_t segsz)
 {
-	uint64_t lsn = strtoull(pos + 9, NULL, 16);
 	char name[32];
 
-	snprintf(name, sizeof(name), "%.8s%08" PRIX64 "%08" PRIX64, pos, (uint64_t)(lsn >> 32),
-	    (uint64_t)((lsn & 0xFFFFFFFFULL) / segsz));
+	snprintf(name, sizeof(name), "%08" PRIX32 "%08" PRIX64 "%08" PRIX64, pos->tli,
+	    (uint64_t)(pos->lsn >> 32), (uint64_t)((pos->lsn & 0xFFFFFFFFULL) / segsz));
 	return wal_pos_cmp(name, seg) >= 0;
 }
 
-/* Waits until replay has reached the newest segment in archive_dir and
- * holds still: everything shipped is applied before the timeline forks. */
-static void
-replay_archive(struct ocf_rsc *r, long budget_ms)
+/* Waits until replay has applied the newest segment in archive_dir and
+ * holds still, and no other node's record is ahead (a demoted primary's
+ * shutdown checkpoint, a standby that restored more): everything shipped
+ * is applied before the timeline forks. Returns the verdict at the end;
+ * why says whose positions were compared. */
+static enum elect_verdict
+replay_archive(struct ocf_rsc *r, long budget_ms, struct wal_pos *pos, char *why, size_t whylen)
 {
-	char newest[64], pos[64], last[64] = "", why[256], out[64];
+	char newest[64], err[256], out[64];
+	struct wal_pos last = { 0, 0 };
 	long deadline = clock_ms() + budget_ms;
+	enum elect_verdict v = ELECT_UNKNOWN;
 	uint64_t segsz = 16 << 20;
 	int still = 0;
 
 	if (q(r, "select setting from pg_settings where name = 'wal_segment_size'", out,
-	    sizeof(out), why, sizeof(why)) == 0 && strtoull(out, NULL, 10) >= (1 << 20))
+	    sizeof(out), err, sizeof(err)) == 0 && strtoull(out, NULL, 10) >= (1 << 20))
 		segsz = strtoull(out, NULL, 10);
-	archive_scan(r, newest, sizeof(newest));
+	snprintf(why, whylen, "the standby does not answer");
 	while (clock_ms() < deadline) {
-		if (standby_pos(r, pos, sizeof(pos)) == -1)
-			break;
-		still = strcmp(pos, last) == 0 ? still + 1 : 0;
-		snprintf(last, sizeof(last), "%s", pos);
-		if (still >= 3 && (newest[0] == '\0' || pos_reached(pos, newest, segsz)))
-			return;
+		if (standby_pos(r, pos) == -1)
+			return ELECT_UNKNOWN;
+		still = wal_pos_compare(pos, &last) == 0 ? still + 1 : 0;
+		last = *pos;
+		archive_scan(r, newest, sizeof(newest));
+		if (still >= 3 && (newest[0] == '\0' || pos_reached(pos, newest, segsz)) &&
+		    (v = judge(r, pos, why, whylen)) <= ELECT_TIED)
+			return v;
 		usleep(300000);
 	}
-	log_warn("replay did not reach %s within %ld ms; promoting at %s", newest, budget_ms, last);
+	return v == ELECT_UNKNOWN && still < 3 ? judge(r, pos, why, whylen) : v;
 }
 
 static enum ocf_exitcode
 pgwarm_promote(struct ocf_rsc *r)
 {
-	struct ocf_list hosts, values;
-	char why[1024], out[32], pos[64] = "";
+	char why[1024], out[32], pos[32], compared[2048];
+	struct wal_pos at;
+	enum elect_verdict v;
 	long deadline;
 	int other;
 
@@ -793,27 +1079,29 @@ pgwarm_promote(struct ocf_rsc *r)
 	if ((other = find_primary(r)) != -1)
 		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s already runs a primary",
 		    P(r)->nodes.v[other].name);
-	replay_archive(r, 20000);
-	if (standby_pos(r, pos, sizeof(pos)) == 0 &&
-	    ocf_attr_get_all(P(r)->attr_pos, &hosts, &values) == 0) {
-		for (size_t i = 0; i < hosts.n; i++)
-			if (strcmp(hosts.v[i], P(r)->self) != 0 && strcmp(values.v[i], pos) > 0) {
-				ocf_promotion_set(r, SCORE_BEHIND);
-				ocf_list_free(&hosts);
-				ocf_list_free(&values);
-				return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s is further "
-				    "ahead (%s against our %s)", hosts.v[i], values.v[i], pos);
-			}
-		ocf_list_free(&hosts);
-		ocf_list_free(&values);
+	v = replay_archive(r, PROMOTE_WAIT_MS, &at, compared, sizeof(compared));
+	if (v > ELECT_TIED || diverged(r, &at, why, sizeof(why))) {
+		ocf_promotion_set(r, OCF_SCORE_NEVER);
+		if (v <= ELECT_TIED)
+			return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s", why);
+		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s after %d s of replay "
+		    "(%s). A node that will never come back: delete its record with crm_attribute "
+		    "--node NODE --name %s --lifetime forever --delete", v == ELECT_BEHIND ?
+		    "another node is further ahead" : "a node's position is unknown",
+		    PROMOTE_WAIT_MS / 1000, compared, P(r)->attr_rec);
 	}
+	wal_pos_format(&at, pos, sizeof(pos));
+	log_info("promoting at %s; compared: %s", pos, compared);
 	if (q(r, "select pg_promote(true, 60)", out, sizeof(out), why, sizeof(why)) == -1 ||
 	    strcmp(out, "t") != 0)
-		return ocf_fail(OCF_ERR_GENERIC, "pg_promote failed: %s", why);
+		return ocf_fail(OCF_ERR_GENERIC, "pg_promote failed: %s; see %s", why,
+		    ocf_str(r, P_LOGFILE));
+	record_set(r, ELECT_PRIMARY, &at);
 	deadline = clock_ms() + 30000;
 	while (role(r, why, sizeof(why)) != ROLE_PRIMARY)
 		if (clock_ms() > deadline)
-			return ocf_fail(OCF_ERR_GENERIC, "still in recovery after pg_promote");
+			return ocf_fail(OCF_ERR_GENERIC, "still in recovery after pg_promote; see %s",
+			    ocf_str(r, P_LOGFILE));
 		else
 			usleep(100000);
 	/* pg_control shows the new timeline only after a checkpoint, and
@@ -821,7 +1109,6 @@ pgwarm_promote(struct ocf_rsc *r)
 	if (q(r, "checkpoint", out, sizeof(out), why, sizeof(why)) == -1)
 		log_warn("checkpoint after promotion: %s", why);
 	ocf_promotion_set(r, SCORE_BEST);
-	ocf_attr_delete(P(r)->attr_pos);
 	log_info("promoted at %s", pos);
 	return OCF_SUCCESS;
 }
@@ -889,6 +1176,10 @@ pgwarm_demote(struct ocf_rsc *r)
 	if (wal_kind(c.redo_file) == WAL_SEGMENT && ship_now(r, c.redo_file, why, sizeof(why)) == -1)
 		log_err("the segment with the shutdown checkpoint (%s) could not be shipped: %s",
 		    c.redo_file, why);
+	/* The new primary must have replayed this checkpoint (DESIGN §4a, 2):
+	 * our record now says where it is, and promote elsewhere waits for it. */
+	record_set(r, ELECT_STANDBY, &(struct wal_pos){ c.tli, c.ckpt });
+	log_info("demoted: shutdown checkpoint at %08" PRIX32 "/%016" PRIX64, c.tli, c.ckpt);
 	return start_standby(r);
 }
 
@@ -898,9 +1189,10 @@ pgwarm_notify(struct ocf_rsc *r)
 	const char *type = ocf_notify_type(), *op = ocf_notify_operation();
 	char why[256];
 
+	/* Every standby records where it is before one is promoted. */
 	if (type && op && strcmp(type, "pre") == 0 && strcmp(op, "promote") == 0 &&
 	    role(r, why, sizeof(why)) == ROLE_STANDBY)
-		publish_position(r);
+		(void)standby_check(r);
 	return OCF_SUCCESS;
 }
 
@@ -923,11 +1215,25 @@ static const struct ocf_agent agent = {
 	    "promoted instance archives every WAL segment over SSH into archive_dir on every "
 	    "other node (pgwarm-archive: one persistent session per peer, fsync on the peer "
 	    "before success, never overwriting); the unpromoted instances replay from there in "
-	    "continuous recovery. Standbys publish (timeline, replayed LSN) and the most "
-	    "advanced one is promoted. Demote ships the last segment first, so a planned "
-	    "switchover loses nothing; a former primary returns as a standby by pg_rewind or "
-	    "pg_basebackup (failback). Monitor publishes archiver health as node attributes "
-	    "pgwarm-RSC-archive-failed, -last-archived and -archive-lag.",
+	    "continuous recovery. Every node keeps its position (timeline, replayed LSN) in a "
+	    "permanent node attribute, pgwarm-RSC-position (\"standby T/LSN\", or \"primary "
+	    "T/LSN\" from its promotion on), so a node that is down or restarting still counts. "
+	    "The election fails closed: a standby gets the promotion score only when every "
+	    "online node's position is known and none is ahead (ties go to the lower node "
+	    "name); otherwise its score is -INFINITY. Promote first replays archive_dir until "
+	    "no record is ahead, and refuses, saying whose positions it compared, when one "
+	    "still is; a node that will never come back is forgotten with crm_attribute "
+	    "--node NODE --name pgwarm-RSC-position --lifetime forever --delete. Demote ships "
+	    "the last segment first and records its shutdown checkpoint, which the new primary "
+	    "must have replayed: a planned switchover loses nothing. A standby that replayed "
+	    "past the fork point of the newest timeline (or whose timeline is not an ancestor "
+	    "of it) fails its monitor, and the restart repairs it by failback (pg_rewind or "
+	    "pg_basebackup from the primary; failback=manual says what to run); so does a "
+	    "former primary. Every promotion is logged with its position and the positions it "
+	    "compared. Monitor publishes archiver health as node attributes "
+	    "pgwarm-RSC-archive-failed, -last-archived and -archive-lag. Everything the agent "
+	    "writes in the data directory is written as system_user, so a symlink there "
+	    "cannot redirect root.",
 	.params = params,
 	.actions = actions,
 	.validate = pgwarm_validate,

@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "understudy/buf.h"
@@ -66,6 +69,25 @@ buf_append(struct buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return 0;
+}
+
+size_t
+buf_append_max(struct buf *b, const void *p, size_t n, size_t max)
+{
+	size_t room = b->len < max ? max - b->len : 0, take = n < room ? n : room;
+
+	if (take && buf_append(b, p, take) == -1)
+		return n;
+	return n - take;
+}
+
+int
+buf_note_dropped(struct buf *b, size_t dropped)
+{
+	if (dropped == 0)
+		return 0;
+	return buf_printf(b, "%s[%zu more bytes discarded]\n",
+	    b->len && b->data[b->len - 1] != '\n' ? "\n" : "", dropped);
 }
 
 int
@@ -146,38 +168,104 @@ buf_read_file(struct buf *b, const char *path, size_t max)
 	return 0;
 }
 
-int
-buf_write_file(const struct buf *b, const char *path, unsigned mode)
+/* A fresh name beside base, created with O_EXCL|O_NOFOLLOW: a name planted
+ * beforehand (a symlink to /etc/passwd, a file of another user's) makes the
+ * create fail or pick another name, never redirects our write. The name is
+ * random, not the pid, so it cannot be computed in advance either. */
+static int
+tmp_create(int dfd, const char *base, unsigned mode, char *tmp, size_t tmplen)
 {
-	char tmp[4200];
-	size_t off = 0;
-	int fd, err = 0;
+	for (int tries = 0; tries < 16; tries++) {
+		uint64_t r;
+		int fd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -1;
+		if ((size_t)snprintf(tmp, tmplen, "%s.%016llx.tmp", base,
+		    (unsigned long long)r) >= tmplen) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    (mode_t)mode);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode)) == -1)
-		return -1;
-	while (off < b->len) {
-		ssize_t k = write(fd, b->data + off, b->len - off);
+	errno = EEXIST;
+	return -1;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t k = write(fd, p + off, len - off);
 
 		if (k == -1 && errno == EINTR)
 			continue;
 		if (k <= 0) {
-			err = k == 0 ? EIO : errno;
-			break;
+			if (k == 0)
+				errno = EIO;
+			return -1;
 		}
 		off += (size_t)k;
 	}
-	if (!err && fsync(fd) == -1)
+	return 0;
+}
+
+/* Everything happens relative to one fd of the directory, so the temporary,
+ * the rename and the directory fsync all concern the same directory even
+ * if its path is changed meanwhile. */
+int
+buf_write_file(const struct buf *b, const char *path, unsigned mode)
+{
+	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	struct stat st;
+	int dfd, fd, err = 0;
+
+	if (*base == '\0') {
+		errno = EISDIR;
+		return -1;
+	}
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)snprintf(dir, sizeof(dir), "%.*s",
+	    slash == path ? 1 : (int)(slash - path), path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	/* rename() would replace a symlink itself, silently undoing what an
+	 * admin set up (state kept on another disk); say so instead. */
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		close(dfd);
+		errno = ELOOP;
+		return -1;
+	}
+	if ((fd = tmp_create(dfd, base, mode, tmp, sizeof(tmp))) == -1) {
+		err = errno;
+		close(dfd);
+		errno = err;
+		return -1;
+	}
+	if (write_all(fd, b->data, b->len) == -1 || fsync(fd) == -1)
 		err = errno;
 	if (close(fd) == -1 && !err)
 		err = errno;
-	if (!err && rename(tmp, path) == -1)
+	if (!err && renameat(dfd, tmp, dfd, base) == -1)
 		err = errno;
+	if (err)
+		unlinkat(dfd, tmp, 0);
+	/* Without this the rename may not survive a crash: the file would
+	 * come back old (or, on some file systems, empty). */
+	else if (fsync(dfd) == -1)
+		err = errno;
+	close(dfd);
 	if (err) {
-		unlink(tmp);
 		errno = err;
 		return -1;
 	}

@@ -1,10 +1,12 @@
-/* TCP connect with a deadline; see include/understudy/net.h. */
+/* TCP connect with a deadline, local peer credentials; see
+ * include/understudy/net.h. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -69,4 +71,32 @@ net_connect(const char *host, unsigned port, int timeout_ms, char *why, size_t w
 		errno = err;
 	}
 	return fd;
+}
+
+int
+net_peer_is(int fd, uid_t uid, uid_t *peer_uid, pid_t *peer_pid, char *why, size_t whylen)
+{
+	struct ucred cred = { .pid = -1, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t len = sizeof(cred);
+	struct passwd *pw;
+
+	if (peer_uid)
+		*peer_uid = (uid_t)-1;
+	if (peer_pid)
+		*peer_pid = -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		snprintf(why, whylen, "SO_PEERCRED: %s", strerror(errno));
+		return -1;
+	}
+	if (peer_uid)
+		*peer_uid = cred.uid;
+	if (peer_pid)
+		*peer_pid = cred.pid;
+	if (cred.uid == uid)
+		return 0;
+	/* The name helps whoever reads the log find the process. */
+	pw = getpwuid(cred.uid);
+	snprintf(why, whylen, "uid %u%s%s%s pid %ld", (unsigned)cred.uid, pw ? " (" : "",
+	    pw ? pw->pw_name : "", pw ? ")" : "", (long)cred.pid);
+	return -1;
 }

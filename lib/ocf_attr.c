@@ -136,3 +136,90 @@ ocf_attr_get_all(const char *name, struct ocf_list *hosts, struct ocf_list *valu
 	buf_free(&b);
 	return 0;
 }
+
+/* Permanent node attributes (the CIB's nodes section, lifetime "forever"):
+ * they survive a stop, a reboot and the node leaving, which is what a
+ * node's last known state needs. */
+int
+ocf_node_attr_get(const char *node, const char *name, char *out, size_t outlen)
+{
+	const char *argv[] = { "crm_attribute", "--node", node, "--name", name, "--lifetime",
+	    "forever", "--query", "--quiet", NULL };
+	struct run_cmd cmd = { .argv = argv, .timeout_ms = ATTR_TIMEOUT_MS };
+	struct buf o = BUF_INIT, err = BUF_INIT;
+	struct run_result res;
+	char what[128];
+	int rc = -1;
+
+	cmd.out = &o;
+	cmd.err = &err;
+	run(&cmd, &res);
+	out[0] = '\0';
+	if (res.status == RUN_EXITED && res.exit_code == 0) {
+		snprintf(out, outlen, "%.*s", (int)strcspn(buf_str(&o), "\n"), buf_str(&o));
+		rc = 1;
+	} else if (res.status == RUN_EXITED && res.exit_code == 105)	/* CRM_EX_NOSUCH */
+		rc = 0;
+	else
+		log_warn("crm_attribute --node %s --name %s --query: %s: %s", node, name,
+		    run_describe(&res, what, sizeof(what)), buf_str(&err));
+	buf_free(&o);
+	buf_free(&err);
+	return rc;
+}
+
+enum ocf_exitcode
+ocf_node_attr_set(const char *node, const char *name, const char *value)
+{
+	const char *argv[] = { "crm_attribute", "--node", node, "--name", name, "--lifetime",
+	    "forever", "--update", value, NULL };
+
+	return attr_run(argv, NULL);
+}
+
+enum ocf_exitcode
+ocf_node_attr_delete(const char *node, const char *name)
+{
+	const char *argv[] = { "crm_attribute", "--node", node, "--name", name, "--lifetime",
+	    "forever", "--delete", NULL };
+
+	return attr_run(argv, NULL);
+}
+
+/* crm_node -l: "ID NAME STATE" a line; the members are the online nodes. */
+int
+ocf_cluster_members(struct ocf_list *members)
+{
+	const char *argv[] = { "crm_node", "-l", NULL };
+	struct buf b = BUF_INIT;
+	const char *line;
+	int rc = 0;
+
+	memset(members, 0, sizeof(*members));
+	if (attr_run(argv, &b) != OCF_SUCCESS) {
+		buf_free(&b);
+		return -1;
+	}
+	for (line = buf_str(&b); *line && rc == 0;
+	    line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+		char id[32], name[256], state[32];
+		char **nv;
+
+		if (sscanf(line, "%31s %255s %31s", id, name, state) != 3 ||
+		    strcmp(state, "member") != 0)
+			continue;
+		if ((nv = realloc(members->v, (members->n + 1) * sizeof(char *))) == NULL ||
+		    (nv[members->n] = strdup(name)) == NULL) {
+			if (nv)
+				members->v = nv;
+			rc = -1;
+			break;
+		}
+		members->v = nv;
+		members->n++;
+	}
+	buf_free(&b);
+	if (rc == -1)
+		ocf_list_free(members);
+	return rc;
+}

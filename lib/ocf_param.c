@@ -15,6 +15,7 @@
 #include "understudy/node.h"
 #include "understudy/ocf.h"
 #include "understudy/run.h"
+#include "understudy/ssh.h"
 
 void
 ocf_rsc_init(struct ocf_rsc *r, const struct ocf_agent *a, const char *action)
@@ -272,5 +273,11 @@ ocf_v_readable(const char *v, char *why, size_t whylen)
 		snprintf(why, whylen, "%s", strerror(errno));
 		return errno == EACCES ? OCF_ERR_PERM : OCF_ERR_INSTALLED;
 	}
+	/* Keys, known_hosts, profiles: what others can write is refused, as
+	 * lib/ssh.c refuses it again at every connect. OCF_ERR_INSTALLED, not
+	 * _CONFIGURED: the parameter is right, this node's copy of the file is
+	 * not, and _CONFIGURED would stop the resource on every node. */
+	if (ssh_path_trusted(v, (uid_t)-1, why, whylen) == -1)
+		return OCF_ERR_INSTALLED;
 	return OCF_SUCCESS;
 }

@@ -49,18 +49,108 @@ run_which(const char *prog, char *out, size_t outlen)
 	}
 }
 
-int
-run_become(const struct passwd *pw)
+static int
+groups_of(const char *name, gid_t gid, struct run_ident *id)
 {
-	if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
+	int n = 32;
+
+	for (int tries = 0; tries < 8; tries++) {
+		gid_t *g = realloc(id->groups, (size_t)n * sizeof(*g));
+		int want = n;
+
+		if (g == NULL)
+			return -1;
+		id->groups = g;
+		if (getgrouplist(name, gid, g, &want) != -1) {
+			id->ngroups = want;
+			return 0;
+		}
+		n = want > n ? want : n * 2;	/* want holds the size needed */
+	}
+	errno = ERANGE;
+	return -1;
+}
+
+static int
+ident_of(const struct passwd *pw, struct run_ident *id)
+{
+	*id = (struct run_ident){ pw->pw_uid, pw->pw_gid, 0, NULL };
+	if (groups_of(pw->pw_name, pw->pw_gid, id) == -1) {
+		run_ident_free(id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+run_ident_lookup(const char *user, struct run_ident *id)
+{
+	struct passwd pwbuf, *pw = NULL;
+	size_t len = 4096;
+	char *b = NULL;
+	int rc, e;
+
+	for (;;) {
+		char *nb = realloc(b, len);
+
+		if (nb == NULL) {
+			free(b);
+			return -1;
+		}
+		b = nb;
+		if ((e = getpwnam_r(user, &pwbuf, b, len, &pw)) != ERANGE || len >= (1 << 20))
+			break;
+		len *= 2;
+	}
+	if (pw == NULL) {
+		free(b);
+		errno = e ? e : ENOENT;
+		return -1;
+	}
+	rc = ident_of(pw, id);
+	e = errno;
+	free(b);
+	errno = e;
+	return rc;
+}
+
+void
+run_ident_free(struct run_ident *id)
+{
+	free(id->groups);
+	id->groups = NULL;
+	id->ngroups = 0;
+}
+
+/* Groups first, then gid, then uid: each later step drops the right to
+ * take the earlier ones. */
+int
+run_ident_apply(const struct run_ident *id)
+{
+	if (setgroups((size_t)id->ngroups, id->groups) == -1 || setgid(id->gid) == -1 ||
+	    setuid(id->uid) == -1)
 		return -1;
 	return 0;
 }
 
+int
+run_become(const struct passwd *pw)
+{
+	struct run_ident id;
+	int rc, e;
+
+	if (ident_of(pw, &id) == -1)
+		return -1;
+	rc = run_ident_apply(&id);
+	e = errno;
+	run_ident_free(&id);
+	errno = e;
+	return rc;
+}
+
 /* In the child, after fork: no allocation, only async-signal-safe calls. */
 static void
-child(const struct run_cmd *c, const char *prog, const struct passwd *pw,
+child(const struct run_cmd *c, const char *prog, const struct run_ident *id,
     int in, int out, int err, int errpipe)
 {
 	int e;
@@ -71,7 +161,7 @@ child(const struct run_cmd *c, const char *prog, const struct passwd *pw,
 		goto fail;
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
 		goto fail;
-	if (pw && run_become(pw) == -1)
+	if (id && run_ident_apply(id) == -1)
 		goto fail;
 	if (c->cwd && chdir(c->cwd) == -1)
 		goto fail;
@@ -88,6 +178,8 @@ fail:
 struct run_io {
 	int		 fd[3];		/* stdin writer, stdout reader, stderr reader */
 	struct buf	*sink[3];
+	size_t		 dropped[3];	/* past max: read, then dropped */
+	size_t		 max;
 	size_t		 fed;
 };
 
@@ -131,7 +223,7 @@ pump(const struct run_cmd *c, struct run_io *io, int wait_ms)
 			continue;
 		n = read(io->fd[i], chunk, sizeof(chunk));
 		if (n > 0 && io->sink[i])
-			buf_append(io->sink[i], chunk, (size_t)n);
+			io->dropped[i] += buf_append_max(io->sink[i], chunk, (size_t)n, io->max);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			close_fd(&io->fd[i]);
 	}
@@ -226,7 +318,7 @@ enum run_status
 run(const struct run_cmd *c, struct run_result *r)
 {
 	char prog[4096];
-	struct passwd *pw = NULL;
+	struct run_ident id;
 	struct run_io io;
 	int in[2], out[2], err[2], ep[2], e;
 	long start = clock_ms();
@@ -236,11 +328,15 @@ run(const struct run_cmd *c, struct run_result *r)
 	signal(SIGPIPE, SIG_IGN);	/* a child that exits early must not kill us */
 	if (run_which(c->argv[0], prog, sizeof(prog)) == -1)
 		return r->status = RUN_NOT_FOUND;
-	if (c->run_as && (pw = getpwnam(c->run_as)) == NULL)
-		return r->status = RUN_NO_USER;
+	if (c->run_as && run_ident_lookup(c->run_as, &id) == -1) {
+		r->errno_value = errno;
+		return r->status = errno == ENOENT ? RUN_NO_USER : RUN_ERROR;
+	}
 	if (setup_fds(c, in, out, err) == -1 || pipe2(ep, O_CLOEXEC) == -1) {
 		r->errno_value = errno;
 		close_all(in, out, err);
+		if (c->run_as)
+			run_ident_free(&id);
 		return r->status = RUN_ERROR;
 	}
 	if ((pid = fork()) == -1) {
@@ -248,22 +344,31 @@ run(const struct run_cmd *c, struct run_result *r)
 		close_all(in, out, err);
 		close(ep[0]);
 		close(ep[1]);
+		if (c->run_as)
+			run_ident_free(&id);
 		return r->status = RUN_ERROR;
 	}
 	if (pid == 0)
-		child(c, prog, pw, in[0], out[1], err[1], ep[1]);
+		child(c, prog, c->run_as ? &id : NULL, in[0], out[1], err[1], ep[1]);
+	if (c->run_as)
+		run_ident_free(&id);
 	setpgid(pid, pid);	/* both sides set it: no race with kill(-pid) */
 	close(ep[1]);
 	close_fd(&in[0]);
 	close_fd(&out[1]);
 	close_fd(&err[1]);
-	io = (struct run_io){ { in[1], out[0], err[0] },
-	    { NULL, c->out, c->merge_stderr ? NULL : c->err }, 0 };
+	io = (struct run_io){ .fd = { in[1], out[0], err[0] },
+	    .sink = { NULL, c->out, c->merge_stderr ? NULL : c->err },
+	    .max = c->capture_max ? c->capture_max : BUF_CAPTURE_MAX };
 	if (c->input && c->input_len == 0)
 		close_fd(&io.fd[0]);
 	supervise(c, pid, &io, r, start);
 	for (int i = 0; i < 3; i++)
 		close_fd(&io.fd[i]);
+	r->out_dropped = io.dropped[1];
+	r->err_dropped = io.dropped[2];
+	if (io.sink[2])
+		buf_note_dropped(io.sink[2], io.dropped[2]);
 	if (read(ep[0], &e, sizeof(e)) == sizeof(e)) {
 		r->errno_value = e;
 		r->status = (e == ENOENT || e == EACCES) ? RUN_NOT_FOUND : RUN_ERROR;

@@ -261,6 +261,66 @@ knownhost_keytype(int hostkey_type, const char **name)
 	}
 }
 
+static int
+bad_owner(const struct stat *st, uid_t user)
+{
+	return st->st_uid != 0 && st->st_uid != user;
+}
+
+int
+ssh_path_trusted(const char *path, uid_t user, char *why, size_t whylen)
+{
+	char real[PATH_MAX], *slash;
+	struct stat st;
+
+	if (realpath(path, real) == NULL || stat(real, &st) == -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (user == (uid_t)-1)
+		user = st.st_uid;
+	if (bad_owner(&st, user) || (st.st_mode & 022)) {
+		snprintf(why, whylen, "%s: bad ownership or modes (owner uid %u, mode %04o): "
+		    "it must belong to root%s and be writable by neither group nor others",
+		    path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+		    user ? " or its user" : "");
+		return -1;
+	}
+	/* Each directory up to /: whoever can write one can swap the file. */
+	while ((slash = strrchr(real, '/')) != NULL) {
+		slash[slash == real] = '\0';
+		if (stat(real, &st) == -1) {
+			snprintf(why, whylen, "%s: directory %s: %s", path, real, strerror(errno));
+			return -1;
+		}
+		if (bad_owner(&st, user) || ((st.st_mode & 022) &&
+		    !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))) {
+			snprintf(why, whylen, "%s: bad ownership or modes for directory %s (owner "
+			    "uid %u, mode %04o): others could replace the file", path, real,
+			    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+			return -1;
+		}
+		if (slash == real)
+			break;
+	}
+	return 0;
+}
+
+/* A file a stranger can write is as good as a stranger's file. */
+static enum ssh_err
+check_trusted(struct ssh_session *s, const char *what, const char *path)
+{
+	char why[600];
+
+	if (ssh_path_trusted(path, geteuid(), why, sizeof(why)) == -1)
+		return fail(s, SSH_E_LOCAL, "%s: %s refused: %s", s->where, what, why);
+	return SSH_OK;
+}
+
 /* Never "accept new": an unknown or changed key ends the connection. */
 static enum ssh_err
 check_hostkey(struct ssh_session *s)
@@ -279,6 +339,8 @@ check_hostkey(struct ssh_session *s)
 	}
 	mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
 	    knownhost_keytype(type, &tname);
+	if (check_trusted(s, "known_hosts", s->known_hosts) != SSH_OK)
+		return s->last;
 	if ((kh = libssh2_knownhost_init(s->sess)) == NULL)
 		return lib_fail(s, "known_hosts");
 	if (libssh2_knownhost_readfile(kh, s->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
@@ -311,6 +373,8 @@ authenticate(struct ssh_session *s)
 	if (access(s->key_file, R_OK) == -1)
 		return fail(s, SSH_E_LOCAL, "%s: key file %s: %s", s->where, s->key_file,
 		    strerror(errno));
+	if (check_trusted(s, "key file", s->key_file) != SSH_OK)
+		return s->last;
 	if (libssh2_userauth_publickey_fromfile(s->sess, s->user, NULL, s->key_file, NULL) == 0)
 		return SSH_OK;
 	if (libssh2_session_last_errno(s->sess) == LIBSSH2_ERROR_TIMEOUT)
@@ -411,6 +475,7 @@ struct exec_io {
 	size_t		 in_len, fed;
 	int		 eof_sent;
 	struct buf	*sink[2];
+	size_t		 dropped[2];	/* past BUF_CAPTURE_MAX: read, then dropped */
 };
 
 /* Moves one round of data; returns >0 on progress, 0 idle, <0 error. */
@@ -440,7 +505,8 @@ exec_pump(LIBSSH2_CHANNEL *ch, struct exec_io *io)
 		while ((n = libssh2_channel_read_ex(ch, stream ? SSH_EXTENDED_DATA_STDERR : 0,
 		    chunk, sizeof(chunk))) > 0) {
 			if (io->sink[stream])
-				buf_append(io->sink[stream], chunk, (size_t)n);
+				io->dropped[stream] += buf_append_max(io->sink[stream], chunk,
+				    (size_t)n, BUF_CAPTURE_MAX);
 			progress = 1;
 		}
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
@@ -501,7 +567,7 @@ enum ssh_err
 ssh_exec(struct ssh_session *s, const char *const *argv, const void *input, size_t input_len,
     struct buf *out, struct buf *err, int *exit_status)
 {
-	struct exec_io io = { input, input ? input_len : 0, 0, 0, { out, err } };
+	struct exec_io io = { input, input ? input_len : 0, 0, 0, { out, err }, { 0, 0 } };
 	struct buf cmd = BUF_INIT;
 	LIBSSH2_CHANNEL *ch;
 	long deadline = clock_ms() + s->o.io_timeout_ms;
@@ -538,7 +604,14 @@ ssh_exec(struct ssh_session *s, const char *const *argv, const void *input, size
 		libssh2_channel_free(ch);
 		return lib_fail(s, "exec I/O");
 	}
-	return exec_finish(s, ch, exit_status, deadline);
+	exec_finish(s, ch, exit_status, deadline);
+	if (err)
+		buf_note_dropped(err, io.dropped[1]);
+	/* Half an answer is no answer: the caller would parse it as whole. */
+	if (io.dropped[0])
+		return fail(s, SSH_E_REMOTE, "%s: %s: output exceeds %zu bytes; %zu more "
+		    "discarded", s->where, argv[0], BUF_CAPTURE_MAX, io.dropped[0]);
+	return SSH_OK;
 }
 
 static enum ssh_err
@@ -792,6 +865,7 @@ enum ssh_err
 ssh_stream_close(struct ssh_stream *st, struct buf *err, int *exit_status)
 {
 	char chunk[4096];
+	size_t dropped = 0;
 	ssize_t n;
 
 	if (st == NULL)
@@ -803,7 +877,9 @@ ssh_stream_close(struct ssh_stream *st, struct buf *err, int *exit_status)
 	libssh2_channel_send_eof(st->ch);
 	while ((n = libssh2_channel_read_stderr(st->ch, chunk, sizeof(chunk))) > 0)
 		if (err)
-			buf_append(err, chunk, (size_t)n);
+			dropped += buf_append_max(err, chunk, (size_t)n, BUF_CAPTURE_MAX);
+	if (err)
+		buf_note_dropped(err, dropped);
 	libssh2_channel_close(st->ch);
 	libssh2_channel_wait_closed(st->ch);
 	if (exit_status)

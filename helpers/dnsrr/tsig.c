@@ -124,16 +124,26 @@ set_algorithm(struct tsig_key *k, const char *alg)
 	return -1;
 }
 
-/* The body of one key { … }; the lexer is past the "{". */
+/* The body of one key { … }; the lexer is past the "{". Messages name
+ * the line and what was expected, never a token: a token can be (part of)
+ * the secret when the file is mangled or its statements are swapped. */
 static int
 key_body(struct lexer *lx, struct tsig_key *k, char *why, size_t whylen)
 {
 	int have_alg = 0, have_secret = 0, rc;
 
 	while ((rc = lex_next(lx)) == 1 && strcmp(lx->tok, "}") != 0) {
-		char opt[16];
+		const char *opt;
 
-		snprintf(opt, sizeof(opt), "%s", lx->tok);
+		if (strcmp(lx->tok, "algorithm") == 0)
+			opt = "algorithm";
+		else if (strcmp(lx->tok, "secret") == 0)
+			opt = "secret";
+		else {
+			snprintf(why, whylen, "line %d: unknown key option (expected \"algorithm\" "
+			    "or \"secret\")", lx->line);
+			return -1;
+		}
 		if ((rc = lex_next(lx)) == -1) {
 			snprintf(why, whylen, "line %d: unterminated string or bad token", lx->line);
 			return -1;
@@ -142,23 +152,21 @@ key_body(struct lexer *lx, struct tsig_key *k, char *why, size_t whylen)
 			snprintf(why, whylen, "line %d: %s needs a value", lx->line, opt);
 			return -1;
 		}
-		if (strcmp(opt, "algorithm") == 0) {
+		if (opt[0] == 'a') {
 			if (set_algorithm(k, lx->tok) == -1) {
-				snprintf(why, whylen, "line %d: unknown algorithm \"%.32s\"",
-				    lx->line, lx->tok);
+				snprintf(why, whylen, "line %d: unknown algorithm (expected hmac-md5, "
+				    "hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or "
+				    "hmac-sha512)", lx->line);
 				return -1;
 			}
 			have_alg = 1;
-		} else if (strcmp(opt, "secret") == 0) {
+		} else {
 			if (!valid_base64(lx->tok) || strlen(lx->tok) >= sizeof(k->secret)) {
 				snprintf(why, whylen, "line %d: secret is not valid base64", lx->line);
 				return -1;
 			}
 			snprintf(k->secret, sizeof(k->secret), "%s", lx->tok);
 			have_secret = 1;
-		} else {
-			snprintf(why, whylen, "line %d: unknown key option \"%.32s\"", lx->line, opt);
-			return -1;
 		}
 		if (expect(lx, ";", why, whylen) == -1)
 			return -1;
@@ -168,7 +176,7 @@ key_body(struct lexer *lx, struct tsig_key *k, char *why, size_t whylen)
 		return -1;
 	}
 	if (!have_alg || !have_secret) {
-		snprintf(why, whylen, "line %d: key \"%s\" lacks %s", lx->line, k->name,
+		snprintf(why, whylen, "line %d: key lacks %s", lx->line,
 		    have_alg ? "a secret" : "an algorithm");
 		return -1;
 	}
@@ -212,6 +220,32 @@ same_name(const char *dotted, const char *want)
 	return strlen(dotted) == n + 1 && strncasecmp(dotted, want, n) == 0;
 }
 
+static int
+parse(struct lexer *lx, const char *want, struct tsig_key *k, char *why, size_t whylen)
+{
+	int rc;
+
+	while ((rc = lex_next(lx)) == 1) {
+		memset(k, 0, sizeof(*k));
+		if (lx->quoted || strcmp(lx->tok, "key") != 0) {
+			snprintf(why, whylen, "line %d: expected \"key\"", lx->line);
+			return -1;
+		}
+		if (key_name(lx, k, why, whylen) == -1 || expect(lx, "{", why, whylen) == -1 ||
+		    key_body(lx, k, why, whylen) == -1)
+			return -1;
+		if (want == NULL || same_name(k->name, want))
+			return 0;
+	}
+	if (rc == -1)
+		snprintf(why, whylen, "line %d: unterminated string or bad token", lx->line);
+	else if (want)
+		snprintf(why, whylen, "no key named \"%.64s\"", want);
+	else
+		snprintf(why, whylen, "no key in file");
+	return -1;
+}
+
 int
 tsig_parse(const char *text, size_t len, const char *want, struct tsig_key *k,
     char *why, size_t whylen)
@@ -219,28 +253,11 @@ tsig_parse(const char *text, size_t len, const char *want, struct tsig_key *k,
 	struct lexer lx = { text, text + len, 1, "", 0 };
 	int rc;
 
-	while ((rc = lex_next(&lx)) == 1) {
-		memset(k, 0, sizeof(*k));
-		if (lx.quoted || strcmp(lx.tok, "key") != 0) {
-			snprintf(why, whylen, "line %d: expected \"key\"", lx.line);
-			return -1;
-		}
-		if (key_name(&lx, k, why, whylen) == -1 || expect(&lx, "{", why, whylen) == -1 ||
-		    key_body(&lx, k, why, whylen) == -1) {
-			explicit_bzero(k, sizeof(*k));
-			return -1;
-		}
-		if (want == NULL || same_name(k->name, want))
-			return 0;
-	}
-	if (rc == -1)
-		snprintf(why, whylen, "line %d: unterminated string or bad token", lx.line);
-	else if (want)
-		snprintf(why, whylen, "no key named \"%.64s\"", want);
-	else
-		snprintf(why, whylen, "no key in file");
-	explicit_bzero(k, sizeof(*k));
-	return -1;
+	if ((rc = parse(&lx, want, k, why, whylen)) == -1)
+		explicit_bzero(k, sizeof(*k));
+	/* The last token read may be the secret. */
+	explicit_bzero(lx.tok, sizeof(lx.tok));
+	return rc;
 }
 
 int

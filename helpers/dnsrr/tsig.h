@@ -12,7 +12,9 @@ struct tsig_key {
 };
 
 /* Parses the first key in text (or the key named want, if not NULL).
- * Errors say "line N: reason" and never quote the secret. */
+ * Errors say "line N: what was expected" and never quote a byte of the
+ * text: in a mangled file any token may be part of the secret. tsig_load's
+ * errors start with the path. */
 int	 tsig_parse(const char *text, size_t len, const char *want, struct tsig_key *,
 	    char *why, size_t whylen);
 int	 tsig_load(const char *path, const char *want, struct tsig_key *, char *why, size_t whylen);

@@ -19,6 +19,7 @@
 #include "understudy/clock.h"
 #include "understudy/daemon.h"
 #include "understudy/log.h"
+#include "understudy/net.h"
 #include "archd.h"
 #include "ring.h"
 #include "wal.h"
@@ -97,22 +98,25 @@ client_reply(struct archd *d, size_t i, const char *err)
 	d->cl[i] = d->cl[--d->ncl];
 }
 
-/* A request is one line, "ARCHIVE <name>", from a process of our own user. */
+/* A request is one line, "ARCHIVE <name>", from a process of our own user:
+ * anyone can connect to an abstract name, and only the server's user may
+ * make us ship (or learn what is shipped). */
 static void
 client_accept(struct archd *d, int lfd)
 {
 	struct timeval tv = { 1, 0 };
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	char line[128];
+	char line[128], who[128];
 	ssize_t n;
 	int fd;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-		    cred.uid != getuid() || d->ncl == ARCHD_CLIENTS ||
-		    (n = read(fd, line, sizeof(line) - 1)) <= 0) {
+		if (net_peer_is(fd, geteuid(), NULL, NULL, who, sizeof(who)) == -1) {
+			log_warn("refused a request from %s: not the server's user", who);
+			close(fd);
+			continue;
+		}
+		if (d->ncl == ARCHD_CLIENTS || (n = read(fd, line, sizeof(line) - 1)) <= 0) {
 			close(fd);
 			continue;
 		}
@@ -216,6 +220,36 @@ batch_finish(struct archd *d, struct ship_file *f, size_t n)
 	}
 }
 
+/* Our name is taken: by another shipper of ours (1, it serves), or by
+ * someone else (-1, said loudly: archive_command will not believe it). A
+ * holder that refuses connections may be a shipper between its bind and
+ * its listen, so it gets a few chances. */
+static int
+name_holder(const struct sockaddr_un *sa, socklen_t salen, const char *sockname)
+{
+	char who[128] = "a process that accepts no connections";
+	int rc = -1;
+
+	for (int tries = 0; tries < 10; tries++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd == -1)
+			break;
+		if (connect(fd, (const struct sockaddr *)sa, salen) == 0) {
+			rc = net_peer_is(fd, geteuid(), NULL, NULL, who, sizeof(who)) == 0 ? 1 : -1;
+			close(fd);
+			break;
+		}
+		close(fd);
+		usleep(20000);
+	}
+	if (rc == -1)
+		log_err("the shipper's socket name @%s is held by %s, not by this server's"
+		    " user: no shipper runs, and answers on that name are not trusted", sockname,
+		    who);
+	return rc;
+}
+
 int
 archd_run(const struct ship_conf *conf, const char *sockname)
 {
@@ -235,7 +269,7 @@ archd_run(const struct ship_conf *conf, const char *sockname)
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd == -1 || bind(lfd, (struct sockaddr *)&sa, salen) == -1) {
 		if (errno == EADDRINUSE)
-			return 1;
+			return name_holder(&sa, salen, sockname);
 		log_err("socket: %s", strerror(errno));
 		return -1;
 	}
@@ -276,7 +310,7 @@ archd_request(const char *sockname, const char *name, int timeout_ms, char *why,
 	struct sockaddr_un sa;
 	socklen_t salen = sock_addr(&sa, sockname);
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	char line[1300];
+	char line[1300], who[128];
 	ssize_t n, got = 0;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -284,6 +318,14 @@ archd_request(const char *sockname, const char *name, int timeout_ms, char *why,
 		if (fd != -1)
 			close(fd);
 		return 1;
+	}
+	/* An abstract name is anyone's to bind: only a server of our own user
+	 * may tell us a file is durable. */
+	if (net_peer_is(fd, geteuid(), NULL, NULL, who, sizeof(who)) == -1) {
+		close(fd);
+		snprintf(why, whylen, "the shipper's socket @%s is held by %s, not by this"
+		    " server's user; its answer is not trusted", sockname, who);
+		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	n = snprintf(line, sizeof(line), "ARCHIVE %s\n", name);
@@ -309,5 +351,7 @@ archd_spawn(const char *self, const char *conf_path)
 {
 	const char *argv[] = { self, "--daemon", "-c", conf_path, NULL };
 
-	return daemon_spawn(argv, NULL);
+	/* What stops the shipper (its name taken, no postmaster) must reach
+	 * the server log, not only syslog. */
+	return daemon_spawn(argv, "/proc/self/fd/2");
 }

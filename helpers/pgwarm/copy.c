@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,7 +34,76 @@ copy_fd(int in, int out, off_t size)
 	return 0;
 }
 
-/* name.lz4: decompressed into dest, then checked like a plain copy. */
+/* Where copy_unlz4's decoded bytes go: dest, up to the header's size. */
+struct unlz4 {
+	int		 fd;
+	const char	*name;
+	unsigned char	 head[40];
+	size_t		 got;		/* of head */
+	uint64_t	 limit, written;
+};
+
+static int
+unlz4_emit(void *arg, const char *p, size_t n, char *why, size_t whylen)
+{
+	struct unlz4 *u = arg;
+	size_t take = n < sizeof(u->head) - u->got ? n : sizeof(u->head) - u->got;
+
+	memcpy(u->head + u->got, p, take);
+	if ((u->got += take) == sizeof(u->head) && u->limit == 0 &&
+	    (u->limit = wal_head_segsize(u->head, u->got)) == 0) {
+		snprintf(why, whylen, "%s: no WAL segment header (zero-filled or foreign file)",
+		    u->name);
+		return -1;
+	}
+	if (n > (u->limit ? u->limit : WAL_SEGMENT_MAX) - u->written) {
+		snprintf(why, whylen, "%s: decompresses past the %llu bytes its header gives:"
+		    " refused", u->name, (unsigned long long)u->limit);
+		return -1;
+	}
+	u->written += n;
+	while (n > 0) {
+		ssize_t w = write(u->fd, p, n);
+
+		if (w <= 0) {
+			snprintf(why, whylen, "write: %s", strerror(errno));
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+copy_unlz4(const char *src, const char *name, const char *dest, char *why, size_t whylen)
+{
+	struct unlz4 u = { .name = name };
+	int in, rc;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "%s: %s", src, strerror(errno));
+		return -1;
+	}
+	if ((u.fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
+		snprintf(why, whylen, "%s: %s", dest, strerror(errno));
+		close(in);
+		return -1;
+	}
+	rc = lz4file_decompress(in, WAL_SEGMENT_MAX, unlz4_emit, &u, NULL, why, whylen);
+	close(in);
+	if (close(u.fd) == -1 && rc == 0) {
+		snprintf(why, whylen, "%s: %s", dest, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && wal_verify_file(dest, name, why, whylen) != 0)
+		rc = -1;
+	if (rc == -1)
+		unlink(dest);
+	return rc;
+}
+
+/* name.lz4: decompressed into dest, checked like a plain copy. */
 static enum copy_result
 restore_lz4(const char *dir, const char *name, const char *dest, char *why, size_t whylen)
 {
@@ -42,12 +112,7 @@ restore_lz4(const char *dir, const char *name, const char *dest, char *why, size
 	snprintf(src, sizeof(src), "%s/%s" LZ4FILE_SUFFIX, dir, name);
 	if (access(src, F_OK) == -1 && errno == ENOENT)
 		return COPY_ABSENT;
-	if (lz4file_decompress_file(src, dest, why, whylen) == -1 ||
-	    wal_verify_file(dest, name, why, whylen) != 0) {
-		unlink(dest);
-		return COPY_FAILED;
-	}
-	return COPY_OK;
+	return copy_unlz4(src, name, dest, why, whylen) == 0 ? COPY_OK : COPY_FAILED;
 }
 
 enum copy_result

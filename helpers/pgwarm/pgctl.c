@@ -103,6 +103,10 @@ pg_control_read(const struct pgctl *pg, struct pg_control *c, char *why, size_t 
 	snprintf(c->state, sizeof(c->state), "%.*s", (int)strcspn(v, "\n"), v);
 	if ((v = field(out.data, "Latest checkpoint's REDO WAL file:")) != NULL)
 		snprintf(c->redo_file, sizeof(c->redo_file), "%.*s", (int)strcspn(v, "\n"), v);
+	/* A standby shut down in recovery is as far as this says. */
+	if (pg_lsn_parse(field(out.data, "Minimum recovery ending location:"), &c->minrec) == 0 &&
+	    (v = field(out.data, "Min recovery ending loc's timeline:")) != NULL)
+		c->minrec_tli = (uint32_t)strtoul(v, NULL, 10);
 	v = field(out.data, "wal_log_hints setting:");
 	c->hints = v && strncmp(v, "on", 2) == 0;
 	v = field(out.data, "Data page checksum version:");

@@ -22,6 +22,8 @@ struct pg_control {
 	uint32_t	 tli;		/* latest checkpoint's TimeLineID */
 	uint64_t	 ckpt;		/* latest checkpoint location */
 	char		 redo_file[32];	/* latest checkpoint's REDO WAL file */
+	uint64_t	 minrec;	/* minimum recovery ending location (0: none) */
+	uint32_t	 minrec_tli;	/* and its timeline */
 	int		 hints;		/* wal_log_hints on or data checksums */
 };
 

@@ -109,6 +109,14 @@ main(int argc, char **argv)
 		}
 	}
 	log_init(daemon_mode ? "pgwarm-archive[shipper]" : "pgwarm-archive", !daemon_mode, verbose);
+	if (daemon_mode) {
+		/* The shipper's stderr is the server log (see archd_spawn): only
+		 * what stops it goes there; the rest is for syslog. */
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_REMOVE, QB_LOG_FILTER_FILE, "*",
+		    verbose ? LOG_DEBUG : LOG_INFO);
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_ERR);
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
 	if (receive) {
 		if (optind != argc)
 			usage();

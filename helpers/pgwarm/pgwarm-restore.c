@@ -28,9 +28,9 @@
 
 #define EXIT_NOFILE	1
 
-/* remote.lz4 into dest, decompressed. */
+/* remote.lz4 into dest, decompressed within the segment's bound. */
 static int
-fetch_lz4(struct ssh_session *s, const char *remote, const char *dest)
+fetch_lz4(struct ssh_session *s, const char *remote, const char *name, const char *dest)
 {
 	char r[4200], tmp[4200], why[256];
 	int rc;
@@ -39,7 +39,7 @@ fetch_lz4(struct ssh_session *s, const char *remote, const char *dest)
 	snprintf(tmp, sizeof(tmp), "%s.fetch" LZ4FILE_SUFFIX, dest);
 	if (ssh_get(s, r, tmp) != SSH_OK)
 		return -1;
-	if ((rc = lz4file_decompress_file(tmp, dest, why, sizeof(why))) == -1)
+	if ((rc = copy_unlz4(tmp, name, dest, why, sizeof(why))) == -1)
 		log_err("%s: %s", r, why);
 	unlink(tmp);
 	return rc;
@@ -67,7 +67,7 @@ fetch_from_peers(const char *conf_path, const char *name, const char *dest)
 		if (strcmp(nd->name, c.self) == 0 || (s = ssh_session_new(&o)) == NULL)
 			continue;
 		if (ssh_connect(s) == SSH_OK && (ssh_get(s, remote, dest) == SSH_OK ||
-		    fetch_lz4(s, remote, dest) == 0)) {
+		    fetch_lz4(s, remote, name, dest) == 0)) {
 			log_info("%s fetched from %s", name, nd->name);
 			rc = 0;
 		} else {

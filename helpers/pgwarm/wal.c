@@ -89,6 +89,35 @@ le(const unsigned char *p, int bytes)
 	return v;
 }
 
+uint64_t
+wal_head_segsize(const unsigned char *h, size_t headlen)
+{
+	uint64_t segsz;
+
+	if (headlen < WAL_LONG_HEADER_LEN || !(le(h + 2, 2) & XLP_LONG_HEADER) ||
+	    (le(h, 2) & 0xFF00) != 0xD100)
+		return 0;
+	segsz = le(h + 32, 4);
+	if (segsz < WAL_SEGMENT_MIN || segsz > WAL_SEGMENT_MAX || (segsz & (segsz - 1)))
+		return 0;
+	return segsz;
+}
+
+uint64_t
+wal_max_size(const char *name)
+{
+	switch (wal_kind(name)) {
+	case WAL_SEGMENT:
+	case WAL_PARTIAL:
+		return WAL_SEGMENT_MAX;
+	case WAL_HISTORY:
+	case WAL_BACKUP:
+		return WAL_SMALL_MAX;
+	default:
+		return 0;
+	}
+}
+
 int
 wal_verify(const char *name, const unsigned char *h, size_t headlen, uint64_t size,
     char *why, size_t whylen)
@@ -116,7 +145,7 @@ wal_verify(const char *name, const unsigned char *h, size_t headlen, uint64_t si
 		    name);
 		return -1;
 	}
-	if (segsz < 1024 * 1024 || segsz > 1024 * 1024 * 1024 || (segsz & (segsz - 1))) {
+	if (segsz < WAL_SEGMENT_MIN || segsz > WAL_SEGMENT_MAX || (segsz & (segsz - 1))) {
 		snprintf(why, whylen, "%s: header gives an impossible segment size %llu", name,
 		    (unsigned long long)segsz);
 		return -1;

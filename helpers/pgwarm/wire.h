@@ -17,10 +17,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "understudy/buf.h"
+#include "wal.h"
 
 #define WIRE_HELLO	"READY pgwarm 1"
 #define WIRE_CHUNK	(1024 * 1024)
-#define WIRE_MAX_FILE	(1ULL << 30)	/* a WAL segment is at most 1 GiB */
+#define WIRE_MAX_FILE	WAL_SEGMENT_MAX
+/* Bounds the receiver holds a sender to (more is a protocol error, every
+ * temporary removed). A PUT carries at most what its name allows (see
+ * wal_max_size); a "<segment>.lz4" frame at most an incompressible segment
+ * plus the frame's overhead (4 bytes per 4 MiB block, a few headers), and
+ * it must decompress, checksum verified, to at most WAL_SEGMENT_MAX. Before
+ * a SYNC: the shipper sends at most 8 files per batch. */
+#define WIRE_LZ4_SLACK		(WAL_SEGMENT_MAX / 1024)
+#define WIRE_MAX_PENDING	32
+#define WIRE_MAX_PENDING_BYTES	(8 * (WAL_SEGMENT_MAX + WIRE_LZ4_SLACK))
 
 /* Appends the PUT record for the open file fd (size bytes) to out. */
 int	 wire_encode_file(struct buf *out, const char *name, int fd, uint64_t size,

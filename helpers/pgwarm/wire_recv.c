@@ -126,16 +126,18 @@ load_content(int dirfd, const char *file, const char *name, struct buf *out)
 {
 	char why[256], chunk[65536];
 	size_t n = strlen(name);
+	uint64_t max = wal_max_size(name);
 	ssize_t r;
 	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC), rc = 0;
 
 	if (fd == -1)
 		return -1;
-	if (n > 4 && strcmp(name + n - 4, LZ4FILE_SUFFIX) == 0)
-		rc = lz4file_decompress(fd, -1, out, why, sizeof(why));
-	else
+	if (n > 4 && strcmp(name + n - 4, LZ4FILE_SUFFIX) == 0) {
+		rc = lz4file_decompress(fd, WAL_SEGMENT_MAX, NULL, NULL, out, why, sizeof(why));
+	} else {
 		while ((r = read(fd, chunk, sizeof(chunk))) > 0 && rc == 0)
-			rc = buf_append(out, chunk, (size_t)r);
+			rc = (uint64_t)r > max - out->len ? -1 : buf_append(out, chunk, (size_t)r);
+	}
 	close(fd);
 	return rc;
 }
@@ -182,11 +184,23 @@ sweep_stale(int dirfd)
 	closedir(d);
 }
 
-/* Reads one PUT body into p->fd; a failure to store is remembered in p->err
- * but the body is still consumed so the stream stays in step. */
-static int
-receive_body(struct reader *r, struct pending *p, uint64_t size)
+/* A refused file gives its disk space back at once. */
+static void
+refuse(struct pending *p, const char *why)
 {
+	snprintf(p->err, sizeof(p->err), "%s", why);
+	if (p->fd != -1 && ftruncate(p->fd, 0) == -1)
+		log_debug("ftruncate %s: %s", p->tmp, strerror(errno));
+}
+
+/* Reads one PUT body into p->fd; a failure to store is remembered in p->err
+ * but the body is still consumed so the stream stays in step. An LZ4 frame
+ * (dec not NULL) is decoded as it arrives, only to be checked: it must end,
+ * checksum right, within its bound, or the file is refused before SYNC. */
+static int
+receive_body(struct reader *r, struct pending *p, uint64_t size, struct lz4file_dec *dec)
+{
+	char why[256];
 	static unsigned char stored[WIRE_CHUNK], raw[WIRE_CHUNK];
 	unsigned char hdr[8];
 
@@ -205,8 +219,13 @@ receive_body(struct reader *r, struct pending *p, uint64_t size)
 			return -1;
 		if (p->err[0] == '\0' && write_all(p->fd, slen < rawlen ? raw : stored, rawlen))
 			snprintf(p->err, sizeof(p->err), "writing %s: %s", p->tmp, strerror(errno));
+		if (p->err[0] == '\0' && dec && lz4file_dec_feed(dec, slen < rawlen ? raw : stored,
+		    rawlen, why, sizeof(why)) == -1)
+			refuse(p, why);
 		size -= rawlen;
 	}
+	if (p->err[0] == '\0' && dec && lz4file_dec_end(dec, NULL, why, sizeof(why)) == -1)
+		refuse(p, why);
 	/* Start writeback now so the fsync at SYNC finds little left to do. */
 	if (p->err[0] == '\0')
 		sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -278,9 +297,11 @@ wire_receive(const char *dir, int in, int out)
 	static struct reader r;
 	struct pending *v = NULL;
 	size_t n = 0, cap = 0;
+	uint64_t pending_bytes = 0;
 	char line[256], name[64];
 	unsigned long long size;
-	int dirfd, rc = -1;
+	struct lz4file_dec *dec;
+	int dirfd, rc = -1, lz4;
 
 	r.fd = in;
 	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -306,13 +327,24 @@ wire_receive(const char *dir, int in, int out)
 			if (flush_replies(dirfd, out, v, n) == -1)
 				break;
 			n = 0;
+			pending_bytes = 0;
 			continue;
 		}
 		if (sscanf(line, "PUT %63s %llu", name, &size) != 2 ||
-		    wal_kind_stored(name) == WAL_NONE || size > WIRE_MAX_FILE) {
+		    wal_kind_stored(name) == WAL_NONE) {
 			protocol_error(line);
 			break;
 		}
+		lz4 = wal_kind(name) == WAL_NONE;	/* a stored name: "<segment>.lz4" */
+		if (size > (lz4 ? WAL_SEGMENT_MAX + WIRE_LZ4_SLACK : wal_max_size(name))) {
+			protocol_error("PUT larger than a file of that name can be");
+			break;
+		}
+		if (n == WIRE_MAX_PENDING || size > WIRE_MAX_PENDING_BYTES - pending_bytes) {
+			protocol_error("too many files or bytes before SYNC");
+			break;
+		}
+		pending_bytes += size;
 		if (n == cap) {
 			struct pending *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
 
@@ -328,12 +360,16 @@ wire_receive(const char *dir, int in, int out)
 		if (v[n].fd == -1)
 			snprintf(v[n].err, sizeof(v[n].err), "create %s/%s: %s", dir, v[n].tmp,
 			    strerror(errno));
-		if (receive_body(&r, &v[n], size) == -1) {
+		dec = lz4 ? lz4file_dec_new(WAL_SEGMENT_MAX, NULL, NULL) : NULL;
+		if (lz4 && dec == NULL && v[n].err[0] == '\0')
+			refuse(&v[n], "out of memory for the LZ4 check");
+		got = receive_body(&r, &v[n], size, dec);
+		lz4file_dec_free(dec);
+		n++;
+		if (got == -1) {
 			protocol_error("bad chunk");
-			n++;
 			break;
 		}
-		n++;
 	}
 out:
 	for (size_t i = 0; i < n && rc != 0; i++) {

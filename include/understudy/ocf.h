@@ -159,6 +159,13 @@ enum ocf_exitcode ocf_attr_get(const char *name, char *out, size_t outlen);
 enum ocf_exitcode ocf_attr_delete(const char *name);
 /* Every node's value of a node attribute (parallel lists); -1 on failure. */
 int	 ocf_attr_get_all(const char *name, struct ocf_list *hosts, struct ocf_list *values);
+/* Permanent node attributes of any node: 1 found, 0 none, -1 query failed. */
+int	 ocf_node_attr_get(const char *node, const char *name, char *out, size_t outlen);
+enum ocf_exitcode ocf_node_attr_set(const char *node, const char *name, const char *value);
+enum ocf_exitcode ocf_node_attr_delete(const char *node, const char *name);
+/* The nodes that are cluster members now (crm_node -l); -1 when unknown. */
+int	 ocf_cluster_members(struct ocf_list *);
+#define OCF_SCORE_NEVER	(-1000000)	/* -INFINITY: this instance must not be promoted */
 enum ocf_exitcode ocf_promotion_set(const struct ocf_rsc *, long score);
 enum ocf_exitcode ocf_promotion_delete(const struct ocf_rsc *);
 
@@ -168,6 +175,8 @@ enum ocf_exitcode ocf_v_dir(const char *, char *, size_t);
 enum ocf_exitcode ocf_v_program(const char *, char *, size_t);
 enum ocf_exitcode ocf_v_user(const char *, char *, size_t);
 enum ocf_exitcode ocf_v_nodes(const char *, char *, size_t);
+/* Readable, and trusted as lib/ssh.c trusts key files (ssh_path_trusted):
+ * a file others can write is OCF_ERR_INSTALLED. */
 enum ocf_exitcode ocf_v_readable(const char *, char *, size_t);
 
 #endif

@@ -6,6 +6,7 @@
 #define UNDERSTUDY_SSH_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "buf.h"
 
 enum ssh_err {
@@ -76,6 +77,16 @@ enum ssh_err ssh_stream_write(struct ssh_stream *, const void *, size_t);
 enum ssh_err ssh_stream_gets(struct ssh_stream *, char *line, size_t max);
 /* Sends EOF, collects what the remote wrote on stderr and its exit status. */
 enum ssh_err ssh_stream_close(struct ssh_stream *, struct buf *err, int *exit_status);
+
+/* The rule OpenSSH applies to the files it trusts (its safe_path): path
+ * resolves to a regular file owned by root or user, writable by neither
+ * group nor others, and so is every directory above it up to /, except
+ * that a root-owned directory with the sticky bit (/tmp) may be world-
+ * writable: nobody else can rename or remove what we own in it. user
+ * (uid_t)-1 means the file's owner: an agent validating, as root, a file
+ * another user will read. 0, or -1 with why naming the path and the fault.
+ * Checked for key files and known_hosts at every connect. */
+int	 ssh_path_trusted(const char *path, uid_t user, char *why, size_t whylen);
 
 /* Appends word quoted for a POSIX shell. */
 int	 ssh_quote(struct buf *, const char *word);

@@ -1,6 +1,7 @@
 /* libFuzzer target: the archive stream as the remote end reads it from an
  * SSH channel (pgwarm-archive --receive). Whatever arrives, nothing but
- * WAL-named files may appear in the archive directory. */
+ * WAL-named files may appear in the archive directory, each within the
+ * bound of its name, and every stored LZ4 frame whole and good. */
 #include "config.h"
 
 #include <dirent.h>
@@ -10,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../helpers/pgwarm/lz4file.h"
 #include "../../helpers/pgwarm/wal.h"
 #include "../../helpers/pgwarm/wire.h"
 
@@ -48,9 +51,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || strcmp(de->d_name, "..") == 0))
 			continue;
+		struct stat st;
+		size_t len = strlen(de->d_name);
+		int fd;
+
 		if (wal_kind_stored(de->d_name) == WAL_NONE)
 			abort();	/* a temporary left behind or a foreign name */
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((fd = open(path, O_RDONLY)) == -1 || fstat(fd, &st) == -1)
+			abort();
+		if (strcmp(de->d_name + len - 4, LZ4FILE_SUFFIX) == 0) {
+			char why[256];
+
+			if (lz4file_decompress(fd, WAL_SEGMENT_MAX, NULL, NULL, NULL, why,
+			    sizeof(why)) == -1)
+				abort();	/* a frame the receiver should have refused */
+		} else if ((uint64_t)st.st_size > wal_max_size(de->d_name)) {
+			abort();
+		}
+		close(fd);
 		unlink(path);
 	}
 	closedir(d);

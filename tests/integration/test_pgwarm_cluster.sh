@@ -11,124 +11,39 @@
 # failbacks with pg_basebackup instead of pg_rewind.
 . "$(dirname "$0")/lib.sh"
 lab_init
-need crm "$PGBIN/pg_ctl" sshd
-MNT=/var/lib/us-pgwarm-lab
-PGW=$LAB_DIR/pgw
-mkdir -p "$PGW/bin"
-cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore \
-	"$PGW/bin/"
-cp "$TOP_BUILDDIR/agents/pgwarm" "$LAB_DIR/ocf/pgwarm"
-
-node_sshd_setup "$PGW" 2
-chown postgres: "$PGW/client_key" "$PGW/known_hosts"
-ssh_user_unlock postgres
-
-# The seed data directory: initdb once, copied cold to both nodes.
-as_pg() { runuser -u postgres -- "$@"; }
-mkdir -p "$PGW/seed" && chown postgres: "$PGW/seed"
-as_pg "$PGBIN/initdb" -D "$PGW/seed/data" -A trust --no-sync >"$PGW/initdb.log" 2>&1 ||
-	fail "initdb"
-cat >>"$PGW/seed/data/postgresql.conf" <<EOF
-listen_addresses = '*'
-port = 5432
-unix_socket_directories = '$MNT/run'
-wal_level = replica
-wal_log_hints = on
-wal_retrieve_retry_interval = 1s
-EOF
-echo "host all all 10.99.0.0/24 trust" >>"$PGW/seed/data/pg_hba.conf"
-echo "host replication all 10.99.0.0/24 trust" >>"$PGW/seed/data/pg_hba.conf"
-
-mkdir -p "$MNT"
-lab_on_exit rmdir "$MNT"
-cluster_up 2
-node_mounts() {	# the node's own PostgreSQL directory and sshd
-	local i=$1 d=$LAB_DIR/node$1/pg
-	node_exec "$i" mount --bind "$d" "$MNT" || fail "bind mount on node$i"
-	node_exec "$i" mkdir -p /run/sshd /run/postgresql
-	node_exec "$i" /usr/sbin/sshd -f "$PGW/sshd_config" -E "$LAB_DIR/node$i/sshd.log" ||
-		fail "sshd on node$i"
-}
-node_setup() {
-	local d=$LAB_DIR/node$1/pg
-	mkdir -p "$d/walfiles" "$d/run"
-	cp -a "$PGW/seed/data" "$d/data"
-	chown -R postgres: "$d"
-	node_mounts "$1"
-}
-node_setup 1
-node_setup 2
-psql_on() {
-	node_exec "$1" runuser -u postgres -- "$PGBIN/psql" -h "$MNT/run" -p 5432 -XAtq \
-		-d postgres -c "$2" 2>/dev/null
-}
-
-node_exec 1 crm configure property no-quorum-policy=ignore >/dev/null
-node_exec 1 crm configure primitive pg ocf:understudy:pgwarm params \
-	pgdata="$MNT/data" pghost="$MNT/run" archive_dir="$MNT/walfiles" \
-	nodes="node1=10.99.0.1 node2=10.99.0.2" ssh_key="$PGW/client_key" \
-	known_hosts="$PGW/known_hosts" helpers="$PGW/bin" logfile="$MNT/postgres.log" \
-	failback="${PGWARM_FAILBACK:-rewind}" \
-	op monitor interval=2s role=Promoted timeout=30s \
-	op monitor interval=3s role=Unpromoted timeout=30s >/dev/null || fail "crm primitive"
-node_exec 1 crm configure clone pgc pg meta promotable=true promoted-max=1 notify=true \
-	migration-threshold=1 >/dev/null || fail "crm clone"
-
-promoted_node() {
-	node_exec "$1" crm_mon -1 --output-as=xml 2>/dev/null |
-		grep -A1 'resource id="pg" .*role="Promoted".*active="true".*failed="false"' |
-		grep -o 'node name="[^"]*"' | cut -d'"' -f2 | head -n 1
-}
-has_primary() { [ -n "$(promoted_node "${1:-1}")" ]; }
+. "$(dirname "$0")/pgwarm_lab.sh"
+pgw_lab 2
+pgw_cold_seed
+pgw_configure
 wait_for 60 "a promoted pgwarm" has_primary
 P=$(promoted_node 1); p=${P#node}; s=$((3 - p))
 log "primary on $P"
-standby_ready() { [ "$(psql_on "$s" "select pg_is_in_recovery()")" = t ]; }
-wait_for 60 "standby on node$s" standby_ready
+wait_for 60 "standby on node$s" is_standby "$s"
 
 # Writes on the primary reach the standby after a segment switch.
 psql_on "$p" "create table t(id int primary key, at timestamptz default now())" ||
 	fail "create table"
 psql_on "$p" "insert into t(id) select generate_series(1, 1000)"
 psql_on "$p" "select pg_switch_wal()" >/dev/null
-rows_on() { [ "$(psql_on "$1" "select count(*) from t")" = "$2" ]; }
 wait_for 30 "1000 rows on the standby" rows_on "$s" 1000
 log "1000 rows replayed on node$s"
 attr=$(node_exec "$p" attrd_updater -Q -n pgwarm-pg-archive-failed 2>/dev/null)
 echo "$attr" | grep -q 'value="0"' || fail "archiver attribute missing or failing: $attr"
 
-# writer NODE FIRST: commits one row at a time until NODE refuses, logging
-# each committed id.
-writer() {
-	local i=$2
-	while psql_on "$1" "insert into t(id) values ($i)" >/dev/null; do
-		echo "$i" >>"$PGW/committed"
-		i=$((i + 1))
-	done
-}
-missing_on() {	# committed ids absent on node $1
-	local id n=0
-	for id in $(cat "$PGW/committed"); do
-		[ "$(psql_on "$1" "select count(*) from t where id = $id")" = 1 ] || n=$((n + 1))
-	done
-	echo "$n"
-}
-
 # kill -9 of the primary's postmaster while a writer commits: the standby
 # is promoted. A crash may lose what was not yet archived (at most the
 # current segment); that count is printed, not asserted.
 : >"$PGW/committed"
-writer "$p" 500000 &
+writer "$p" 500000 "$PGW/committed" &
 wpid=$!
 sleep 1
 pm=$(node_exec "$p" head -n 1 "$MNT/data/postmaster.pid")
 start=$(date +%s%N)
 kill -9 "$pm"
 wait "$wpid" 2>/dev/null
-write_ok() { psql_on "$1" "insert into t(id) values ($2)" >/dev/null; }
 wait_for 60 "node$s promoted and writable" write_ok "$s" 1001
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-crash_lost=$(missing_on "$s")
+crash_lost=$(missing_on "$s" "$PGW/committed" | cut -d" " -f1)
 echo "RESULT pgwarm_postmaster_kill_to_write_ms=$ms crash_committed=$(wc -l <"$PGW/committed") crash_lost=$crash_lost (node$p -> node$s)"
 log "kill -9 postmaster on node$p: first write on node$s after $ms ms ($crash_lost unarchived rows lost)"
 psql_on "$s" "delete from t where id >= 500000" >/dev/null
@@ -148,7 +63,7 @@ log "node$p failed back as a standby and replays node$s's timeline"
 
 # Planned switchover while a writer commits: every committed id survives.
 : >"$PGW/committed"
-writer "$s" 3000 &
+writer "$s" 3000 "$PGW/committed" &
 wpid=$!
 sleep 1
 start=$(date +%s%N)
@@ -160,7 +75,7 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
 committed=$(wc -l <"$PGW/committed")
 [ "$committed" -gt 0 ] || fail "the writer committed nothing"
-lost=$(missing_on "$p")
+lost=$(missing_on "$p" "$PGW/committed" | cut -d" " -f1)
 echo "RESULT pgwarm_switchover_ms=$ms committed_during=$committed lost=$lost"
 [ "$lost" -eq 0 ] || fail "$lost committed rows lost in the switchover"
 log "switchover to node$p in $ms ms: $committed rows committed during it, none lost"
@@ -182,7 +97,7 @@ log "node$p killed: node$s primary and writable after $ms ms, no row lost"
 
 # The dead node returns: it fails back as a standby and replays the survivor.
 cluster_node_start "$p"
-node_mounts "$p"
+pgw_node_mounts "$p"
 wait_for 60 "node$p back in the cluster" cluster_all_online 2
 start=$(date +%s%N)
 wait_for 120 "node$p standby again" back

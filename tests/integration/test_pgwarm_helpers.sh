@@ -5,7 +5,8 @@
 # of either side mid-transfer never leaves a partial file under its final
 # name, an unreachable peer and a wrong host key fail with exit 1 and
 # PostgreSQL retries until nothing is lost, cleanup, and pgwarm-standby
-# running the seed's pg_standby line on PostgreSQL 15 (trigger smart/fast).
+# running the seed's pg_standby line on PostgreSQL 15 (trigger smart/fast);
+# an impostor of another user on the shipper's socket name is never believed.
 . "$(dirname "$0")/lib.sh"
 lab_init
 start_sshd postgres
@@ -67,6 +68,71 @@ same_as "$PGA/pg_wal/$seg" "$seg" || fail "archived $seg differs from pg_wal"
 [ "$(psql_a "select failed_count from pg_stat_archiver")" = 0 ] || fail "archiver failures"
 pgrep -u postgres -f 'pgwarm-archive.*--daemon' >/dev/null || fail "no shipper daemon running"
 log "archived $seg through PostgreSQL"
+
+# --- An impostor on the shipper's socket name (a local user who bound the
+# abstract name first): its "OK" is never believed, and the log names it.
+F=$(realpath "$W")/fake	# a data directory the shipper would serve
+mkdir -p "$F/pg_wal"
+head -n 1 "$PGA/postmaster.pid" >"$F/postmaster.pid"	# a live postmaster
+imp_seg=0000000100000003000000A1
+head -c 16777216 /dev/urandom >"$F/pg_wal/$imp_seg"
+chown -R postgres: "$F"
+sockname=$(/usr/bin/python3 -c 'import sys
+h = 1469598103934665603
+for c in sys.argv[1].encode():
+    h = ((h ^ c) * 1099511628211) % 2**64
+print("understudy-pgwarm-%016x" % h)' "$F")
+# impostor MODE: as nobody, binds the name; "answer" also listens and says OK.
+impostor() {
+	runuser -u nobody -- /usr/bin/python3 -c 'import os, signal, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0" + sys.argv[1])
+print(os.getpid(), flush=True)
+if sys.argv[2] != "answer":
+    signal.pause()
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    try:
+        c.recv(256)
+        c.sendall(b"OK\n")
+    except OSError:
+        pass
+    c.close()' "$sockname" "$1" >"$LAB_DIR/impostor.pid" 2>/dev/null &
+	imp_runuser=$!
+	lab_on_exit kill "$imp_runuser"
+	bound() { grep -q "@$sockname\$" /proc/net/unix && [ -s "$LAB_DIR/impostor.pid" ]; }
+	wait_for 10 "impostor bound to @$sockname" bound
+	imp_pid=$(cat "$LAB_DIR/impostor.pid")
+}
+ship_conf "$F/pgwarm-archive.conf" "b=127.0.0.1:$(free_port)"	# nobody to reach
+impostor answer
+out=$(cd "$F" && as_pg "$B/pgwarm-archive" -c pgwarm-archive.conf "pg_wal/$imp_seg" "$imp_seg" 2>&1)
+rc=$?
+[ $rc -eq 1 ] || fail "impostor's OK believed: rc $rc: $out"
+echo "$out" | grep -q "held by uid $(id -u nobody) (nobody) pid $imp_pid" ||
+	fail "impostor not named (uid, pid $imp_pid): $out"
+! stored "$imp_seg" || fail "$imp_seg in the archive"
+! pgrep -u postgres -f 'pgwarm-archive -c pgwarm-archive.conf --daemon' >/dev/null ||
+	fail "a shipper started for the fake data directory"
+log "answering impostor refused: $out"
+kill "$imp_runuser"; wait "$imp_runuser" 2>/dev/null
+gone() { ! grep -q "@$sockname\$" /proc/net/unix; }
+wait_for 10 "impostor gone" gone
+# A squatter that only binds: the shipper cannot start and says so in the
+# server log (its stderr); archive_command ships the file itself, trusting
+# no socket, so the segment really is on the peer.
+: >"$LAB_DIR/impostor.pid"
+impostor squat
+ship_conf "$F/pgwarm-archive.conf" "b=127.0.0.1:$SSHD_PORT"
+out=$(cd "$F" && as_pg "$B/pgwarm-archive" -c pgwarm-archive.conf "pg_wal/$imp_seg" "$imp_seg" 2>&1)
+rc=$?
+echo "$out" | grep -q "shipper.*socket name @$sockname is held by .*not by this server's user" ||
+	fail "the shipper vanished silently with its name taken: $out"
+[ $rc -eq 0 ] && same_as "$F/pg_wal/$imp_seg" "$imp_seg" || fail "direct fallback: rc $rc: $out"
+kill "$imp_runuser"; wait "$imp_runuser" 2>/dev/null
+rm -rf "$F" "$ARCHIVE/$imp_seg.lz4"
+log "squatter: the shipper said so in the server log, archive_command shipped itself"
 
 # --- Restore round trip; an absent file exits 1 at once; a corrupt one is refused.
 as_pg "$B/pgwarm-restore" -d "$ARCHIVE" "$seg" "$W/restored" || fail "restore failed"
@@ -195,11 +261,59 @@ sb_rows 3000 || fail "rows lost in smart failover"
 grep -q "smart failover" "$SB/postgres.log" || fail "no smart failover in the log"
 log "pgwarm-standby: seed's line replays on 15, smart trigger promotes with 3000 rows"
 
-# fast: exits 1 at once even with the next segment waiting, removes the trigger.
+# fast: exits 1 at once even with the next segment waiting, and leaves the
+# trigger truncated (a smart one, as pg_standby): the server's next request
+# after the end of recovery is answered at once, then the trigger goes.
 echo fast >"$trig"
 cp "$PGA/pg_wal/$seg" "$ARCHIVE/000000010000000000000099" 2>/dev/null
 "$B/pgwarm-standby" -t "$trig" "$ARCHIVE" 0000000100000000000000AA "$W/x"; rc=$?
-[ $rc -eq 1 ] && [ ! -e "$trig" ] || fail "fast trigger: rc $rc"
+[ $rc -eq 1 ] && [ -f "$trig" ] && [ ! -s "$trig" ] || fail "fast trigger: rc $rc, not truncated"
+t0=$(date +%s%N)
+"$B/pgwarm-standby" -s 5 -t "$trig" "$ARCHIVE" 0000000100000000000000AB "$W/x"; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc -eq 1 ] && [ $ms -lt 2000 ] && [ ! -e "$trig" ] ||
+	fail "request after a fast failover: rc $rc after $ms ms"
+log "fast trigger truncated to smart; the next request answered in $ms ms"
+
+# Trigger files that anyone could have made are ignored (logged once), and
+# recovery goes on: one of nobody in /tmp, a symlink to root's, a FIFO.
+held=$ARCHIVE/$seg.lz4
+mv "$held" "$W/held.lz4"
+bad_trig=$(mktemp -u /tmp/pgsql.trigger.XXXXXX)
+runuser -u nobody -- sh -c "echo fast >$bad_trig"
+lab_on_exit rm -f "$bad_trig"
+as_pg "$B/pgwarm-standby" -s 1 -t "$bad_trig" "$ARCHIVE" "$seg" "$W/got" 2>"$W/standby.err" &
+sbpid=$!
+sleep 2.5
+kill -0 "$sbpid" 2>/dev/null || fail "a trigger file of nobody ended recovery"
+mv "$W/held.lz4" "$held"
+wait "$sbpid"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$W/got" "$PGA/pg_wal/$seg" || fail "recovery did not go on: rc $rc"
+grep -q "trigger file $bad_trig ignored: owned by uid $(id -u nobody)" "$W/standby.err" ||
+	fail "ignored trigger not logged: $(cat "$W/standby.err")"
+[ "$(grep -c ignored "$W/standby.err")" = 1 ] || fail "ignored trigger logged more than once"
+rm -f "$bad_trig"
+echo fast >"$W/root.trigger"
+ln -s "$W/root.trigger" "$W/link.trigger"
+mkfifo "$W/fifo.trigger"; chown postgres: "$W/fifo.trigger"
+for t in link fifo; do
+	out=$(timeout 10 runuser -u postgres -- "$B/pgwarm-standby" -s 1 -w 1 -t "$W/$t.trigger" \
+	    "$ARCHIVE" 0000000100000000000000AC "$W/x" 2>&1); rc=$?
+	[ $rc -eq 1 ] && echo "$out" | grep -q "trigger file $W/$t.trigger ignored" &&
+		echo "$out" | grep -q "not there after 1 s" || fail "$t trigger: rc $rc: $out"
+done
+[ -s "$W/root.trigger" ] || fail "the symlink's target was truncated"
+log "trigger of nobody, symlink and FIFO ignored; recovery went on"
+
+# As pg_standby: --help/-? and --version/-V exit 0.
+for a in --help -?; do
+	out=$("$B/pgwarm-standby" "$a") && echo "$out" | grep -q "^Usage:" &&
+		echo "$out" | grep -q "pgwarm-standby \[OPTION\]" || fail "$a: $out"
+done
+for a in --version -V; do
+	out=$("$B/pgwarm-standby" "$a") && echo "$out" | grep -q "^pgwarm-standby (understudy) " ||
+		fail "$a: $out"
+done
 "$B/pgwarm-standby" -w 1 -s 1 "$ARCHIVE" 0000000100000000000000AA "$W/x"; rc=$?
 [ $rc -eq 1 ] || fail "-w: rc $rc"
 log "fast trigger and -w end recovery"

@@ -75,7 +75,8 @@ expect_rc() {
 	shift 2
 	out=$(env OCF_ROOT=/usr/lib/ocf OCF_RESKEY_pgdata="$D/data" OCF_RESKEY_archive_dir="$D/archive" \
 		OCF_RESKEY_nodes="$me=127.0.0.1 peer=127.0.0.1:$SSHD_PORT" OCF_RESKEY_ssh_key="$SSH_KEY" \
-		OCF_RESKEY_known_hosts="$KNOWN_HOSTS" OCF_RESKEY_helpers="$H" "$@" "$agent" validate-all 2>&1)
+		OCF_RESKEY_known_hosts="$KNOWN_HOSTS" OCF_RESKEY_helpers="$H" "$@" "$agent" \
+		"${ACTION:-validate-all}" 2>&1)
 	got=$?
 	[ "$got" -eq "$rc" ] || fail "want rc $rc, got $got: $out"
 	echo "$out" | grep -q "ocf-exit-reason:.*$pat" || fail "no reason matching '$pat': $out"
@@ -84,7 +85,17 @@ expect_rc 5 "bindir.*not found\|bindir.*No such" OCF_RESKEY_bindir=/nonexistent/
 expect_rc 5 "no executable pg_ctl" OCF_RESKEY_bindir=/tmp
 expect_rc 5 "no such user" OCF_RESKEY_system_user=no-such-user-pgw
 expect_rc 6 "failback.*must be one of" OCF_RESKEY_failback=sometimes
-expect_rc 6 "not in the list" OCF_RESKEY_nodes="a=192.0.2.1 b=192.0.2.2"
+expect_rc 5 "not in the list" OCF_RESKEY_nodes="a=192.0.2.1 b=192.0.2.2"
+# A node kept off by a location constraint is still probed and stopped.
+out=$(env OCF_ROOT=/usr/lib/ocf OCF_RESKEY_pgdata="$D/data" OCF_RESKEY_archive_dir="$D/archive" \
+	OCF_RESKEY_nodes="a=192.0.2.1 b=192.0.2.2" OCF_RESKEY_ssh_key="$SSH_KEY" \
+	OCF_RESKEY_known_hosts="$KNOWN_HOSTS" OCF_RESKEY_helpers="$H" "$agent" stop 2>&1) ||
+	fail "stop on a node outside nodes: $out"
+env OCF_ROOT=/usr/lib/ocf OCF_RESKEY_pgdata="$D/data" OCF_RESKEY_archive_dir="$D/archive" \
+	OCF_RESKEY_nodes="a=192.0.2.1 b=192.0.2.2" OCF_RESKEY_ssh_key="$SSH_KEY" \
+	OCF_RESKEY_known_hosts="$KNOWN_HOSTS" OCF_RESKEY_helpers="$H" OCF_RESKEY_CRM_meta_interval=0 \
+	"$agent" monitor >/dev/null 2>&1
+[ $? -eq 7 ] || fail "a probe on a node outside nodes is not NOT_RUNNING"
 expect_rc 6 "at least two" OCF_RESKEY_nodes="$me=127.0.0.1"
 mkdir -p "$LAB_DIR/rootowned/data"
 expect_rc 6 "not owned by system_user" OCF_RESKEY_pgdata="$LAB_DIR/rootowned/data"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # lib/ssh against a real OpenSSH sshd on loopback: the good key works (exec,
 # SFTP put/get, no overwrite); wrong host key, unknown host, wrong client key
-# and a dead port each fail cleanly with a clear error.
+# and a dead port each fail cleanly with a clear error; key files and
+# known_hosts that others can write are refused; peer output is capped.
 . "$(dirname "$0")/lib.sh"
 lab_init
 start_sshd
@@ -59,6 +60,56 @@ ssh-keygen -q -t ed25519 -N '' -f "$d/stranger" -C stranger
 expect_fail 104 "refused for user $SSH_USER" -i "$d/stranger" -k "$KNOWN_HOSTS" exec true
 expect_fail 105 "key file" -i "$d/no-such-key" -k "$KNOWN_HOSTS" exec true
 
+# Files others can write are refused before use, as OpenSSH does (the lab
+# lives under /tmp: sticky and root's, so its own files pass).
+cp -p "$SSH_KEY" "$d/gw_key"
+chmod 0620 "$d/gw_key"
+expect_fail 105 "key file refused: $d/gw_key: bad ownership or modes (owner uid 0, mode 0620)" \
+	-i "$d/gw_key" -k "$KNOWN_HOSTS" exec true
+cp "$KNOWN_HOSTS" "$d/ww_kh"
+chmod 0666 "$d/ww_kh"
+expect_fail 105 "known_hosts refused: $d/ww_kh: bad ownership or modes" \
+	-i "$SSH_KEY" -k "$d/ww_kh" exec true
+chmod 0644 "$d/ww_kh"
+chown nobody "$d/ww_kh"
+expect_fail 105 "known_hosts refused: $d/ww_kh: bad ownership or modes (owner uid $(id -u nobody)" \
+	-i "$SSH_KEY" -k "$d/ww_kh" exec true
+chown root "$d/ww_kh"
+# A safe file below a directory others can write (or own, sticky or not).
+mkdir -p "$d/open/deep"
+cp -p "$SSH_KEY" "$d/open/deep/key"
+chmod 0777 "$d/open"
+expect_fail 105 "bad ownership or modes for directory $d/open (owner uid 0, mode 0777)" \
+	-i "$d/open/deep/key" -k "$KNOWN_HOSTS" exec true
+chmod 1777 "$d/open"
+chown nobody "$d/open"
+expect_fail 105 "bad ownership or modes for directory $d/open (owner uid $(id -u nobody), mode 1777)" \
+	-i "$d/open/deep/key" -k "$KNOWN_HOSTS" exec true
+# The same files with safe modes work; a root-owned sticky directory is fine.
+chown root "$d/open"
+chmod 0600 "$d/gw_key"
+ussh -i "$d/open/deep/key" -k "$d/ww_kh" exec true || fail "sticky root-owned directory refused"
+ussh -i "$d/gw_key" -k "$d/ww_kh" exec true || fail "mode 0600 key and 0644 known_hosts refused"
+# The agents' validation applies the same rule: this node's file is wrong,
+# not the configuration (OCF_ERR_INSTALLED, 5).
+chmod 0620 "$d/gw_key"
+out=$(env OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=t OCF_RESKEY_paths="$d/=$d/dst-m" \
+	OCF_RESKEY_nodes="a=127.0.0.1 b=127.0.0.2" OCF_RESKEY_ssh_key="$d/gw_key" \
+	OCF_RESKEY_known_hosts="$KNOWN_HOSTS" OCF_RESKEY_state_dir="$d/state-m" \
+	"$TOP_BUILDDIR/agents/mirror" validate-all 2>&1)
+rc=$?
+[ "$rc" -eq 5 ] || fail "validate-all with a group-writable key: rc=$rc $out"
+echo "$out" | grep -q "^ocf-exit-reason:.*ssh_key.*bad ownership or modes" ||
+	fail "validate-all gave no reason: $out"
+log "unsafe files refused, safe ones used; validate-all: $(echo "$out" | grep exit-reason)"
+
+# Peer output is bounded: 100 MiB on stdout is refused, not buffered.
+out=$(ussh -i "$SSH_KEY" -k "$KNOWN_HOSTS" -t 30000 exec head -c 104857600 /dev/zero 2>&1 >/dev/null |
+	tr -d '\0' | tail -n 1)
+echo "$out" | grep -q "output exceeds 4194304 bytes; 100663296 more discarded" ||
+	fail "100 MiB of output not capped: $out"
+log "capped: $out"
+
 # Dead port: refused at once, not after a timeout.
 dead=$(free_port)
 start=$(date +%s%N)
@@ -93,6 +144,6 @@ wait "$rp" || fail "repeat after a broken session: $(cat "$d/repeat.err")"
 log "session re-established after kill: $(tr '\n' ' ' <"$d/ppids")"
 
 # Only the good-key runs logged in: every refusal happened before auth.
-[ "$(grep -c 'Accepted publickey' "$LAB_DIR/sshd/sshd.log")" -eq 7 ] ||
+[ "$(grep -c 'Accepted publickey' "$LAB_DIR/sshd/sshd.log")" -eq 10 ] ||
 	fail "unexpected number of accepted logins: $(grep -c 'Accepted publickey' "$LAB_DIR/sshd/sshd.log")"
 log "PASS"

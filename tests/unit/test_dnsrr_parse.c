@@ -1,7 +1,10 @@
 /* The dnsrr parsers: BIND key files and the seed's check_server lines. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../helpers/dnsrr/check.h"
 #include "../../helpers/dnsrr/monconf.h"
@@ -75,6 +78,94 @@ START_TEST(tsig_hostile)
 		ck_assert_msg(strstr(why, bad[i][1]) != NULL, "for %s: got \"%s\"", bad[i][0], why);
 		ck_assert_msg(k.secret[0] == '\0', "secret left behind");
 	}
+}
+END_TEST
+
+/* True when why holds any 4-byte run of secret. */
+static int
+leaks(const char *why, const char *secret)
+{
+	size_t n = strlen(secret);
+
+	for (size_t i = 0; i + 4 <= n; i++)
+		for (const char *w = why; *w; w++)
+			if (strncmp(w, secret + i, 4) == 0)
+				return 1;
+	return 0;
+}
+
+/* tmpl with each @ replaced by secret. */
+static void
+fill(char *out, size_t outlen, const char *tmpl, const char *secret)
+{
+	size_t o = 0;
+
+	for (; *tmpl && o + strlen(secret) + 1 < outlen; tmpl++)
+		if (*tmpl == '@') {
+			memcpy(out + o, secret, strlen(secret));
+			o += strlen(secret);
+		} else
+			out[o++] = *tmpl;
+	out[o] = '\0';
+}
+
+/* Mangled key files put the secret where a token is quoted back: an option
+ * name, an algorithm, a key name, what follows a secret statement. */
+START_TEST(tsig_errors_never_quote_the_secret)
+{
+	static const char secret[] = "Qz7xWvK9pRt2Yd4NmUo8Ej6Hs3Lg5Fb1";
+	static const char *fmt[] = {
+		"key x { algorithm hmac-sha256; secret \"@",			/* unterminated */
+		"key x { algorithm hmac-sha256; secret \"@\n\";};",		/* newline in it */
+		"key x { algorithm hmac-sha256; secret \"@!\"; };",		/* bad base64 char */
+		"key x { algorithm hmac-sha256; secret \"Qz7x!@\"; };",
+		"key x { algorithm hmac-sha256; secret \"@\" garbage; };",
+		"key x { algorithm hmac-sha256; secret Qz7x; @; };",		/* garbage after */
+		"key x { algorithm hmac-sha256; secret Qz7x;@ };",
+		"key x { algorithm hmac-sha256; secret \"Qz7x\"@\"; };",	/* stray quote */
+		"key x { algorithm hmac-sha256; secret Qz7x}@; };",
+		"key x { @ };",						/* no option word */
+		"key x { @; };",
+		"key x { algorithm @; secret hmac-sha256; };",			/* swapped */
+		"key x { algorithm \"@\"; };",
+		"key @ { algorithm hmac-sha256; };",				/* as the name */
+		"key \"@\" { };",
+		"@ { };",
+		"key x { algorithm hmac-sha256; secret \"YWJj\"; } @;",
+	};
+	struct tsig_key k;
+	char text[512], why[256];
+
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		fill(text, sizeof(text), fmt[i], secret);
+		why[0] = '\0';
+		ck_assert_msg(key(text, NULL, &k, why) == -1, "accepted: %s", text);
+		ck_assert_msg(why[0] != '\0' && strstr(why, "line ") == why,
+		    "for %s: no line in \"%s\"", text, why);
+		ck_assert_msg(!leaks(why, secret), "for %s: \"%s\" quotes the secret", text,
+		    why);
+		ck_assert_msg(k.secret[0] == '\0', "secret left behind");
+	}
+}
+END_TEST
+
+START_TEST(tsig_load_names_file_and_line)
+{
+	char path[] = "/tmp/test-tsig-XXXXXX", why[512];
+	struct tsig_key k;
+	FILE *f;
+	int fd;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_ptr_nonnull(f = fdopen(fd, "w"));
+	fputs("key \"rr\" {\n\talgorithm hmac-sha256;\n\tsecret \"Qz7xWvK9pRt2\" Yd4NmUo8;\n};\n",
+	    f);
+	fclose(f);
+	ck_assert_int_eq(tsig_load(path, NULL, &k, why, sizeof(why)), -1);
+	ck_assert_ptr_eq(strstr(why, path), why);
+	ck_assert_ptr_nonnull(strstr(why, ": line 3: expected \";\""));
+	ck_assert(!leaks(why + strlen(path), "Qz7xWvK9pRt2Yd4NmUo8"));
+	unlink(path);
 }
 END_TEST
 
@@ -287,6 +378,8 @@ suite(void)
 	tcase_add_test(tc, tsig_keygen_output);
 	tcase_add_test(tc, comments_several_keys_and_md5);
 	tcase_add_test(tc, tsig_hostile);
+	tcase_add_test(tc, tsig_errors_never_quote_the_secret);
+	tcase_add_test(tc, tsig_load_names_file_and_line);
 	tcase_add_test(tc, tsig_nul_and_huge);
 	tcase_add_test(tc, seed_line);
 	tcase_add_test(tc, seed_line_hostile);

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lz4frame.h>
+
+#include "../../helpers/pgwarm/copy.h"
 #include "../../helpers/pgwarm/lz4file.h"
 #include "../../helpers/pgwarm/ship.h"
 #include "../../helpers/pgwarm/wal.h"
@@ -148,7 +152,15 @@ receive(const void *input, size_t len, int *rc)
 	}
 	close(in[0]);
 	close(out[1]);
-	ck_assert_int_eq(write(in[1], input, len), (ssize_t)len);
+	/* A receiver that refuses stops reading: the rest goes nowhere. */
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(in[1], (const char *)input + off, len - off);
+
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
 	close(in[1]);
 	while ((n = read(out[0], answer + got, sizeof(answer) - 1 - (size_t)got)) > 0)
 		got += n;
@@ -195,7 +207,8 @@ START_TEST(stream_round_trip)
 	snprintf(path, sizeof(path), "%s/000000010000000000000007.lz4", tmp);
 	ck_assert_int_ne(fd = open(path, O_RDONLY), -1);
 	buf_reset(&b);
-	ck_assert_int_eq(lz4file_decompress(fd, -1, &b, path, sizeof(path)), 0);
+	ck_assert_int_eq(lz4file_decompress(fd, WAL_SEGMENT_MAX, NULL, NULL, &b, path,
+	    sizeof(path)), 0);
 	close(fd);
 	ck_assert_uint_eq(b.len, strlen(big));
 	ck_assert_int_eq(memcmp(b.data, big, b.len), 0);
@@ -244,6 +257,217 @@ START_TEST(stream_hostile)
 }
 END_TEST
 
+/* An LZ4 frame of head then zeros up to size bytes, built a block at a
+ * time: 1 GiB of zeros is a ~4 MiB frame (LZ4's ~255:1). */
+static void
+lz4_zeros(struct buf *out, const void *head, size_t headlen, uint64_t size)
+{
+	enum { STEP = 4 << 20 };
+	LZ4F_preferences_t prefs = { .frameInfo = { .blockSizeID = LZ4F_max4MB,
+	    .contentChecksumFlag = LZ4F_contentChecksumEnabled } };
+	LZ4F_compressionContext_t ctx;
+	char *zero = calloc(1, STEP);
+	size_t cap = LZ4F_compressBound(STEP, &prefs) + 64, n;
+
+	ck_assert_ptr_nonnull(zero);
+	ck_assert(!LZ4F_isError(LZ4F_createCompressionContext(&ctx, LZ4F_VERSION)));
+	ck_assert_int_eq(buf_reserve(out, cap), 0);
+	n = LZ4F_compressBegin(ctx, out->data + out->len, cap, &prefs);
+	ck_assert(!LZ4F_isError(n));
+	out->len += n;
+	memcpy(zero, head, headlen);
+	for (uint64_t done = 0; done < size;) {
+		size_t take = size - done < STEP ? (size_t)(size - done) : STEP;
+
+		ck_assert_int_eq(buf_reserve(out, cap), 0);
+		n = LZ4F_compressUpdate(ctx, out->data + out->len, cap, zero, take, NULL);
+		ck_assert(!LZ4F_isError(n));
+		out->len += n;
+		done += take;
+		memset(zero, 0, headlen);
+	}
+	ck_assert_int_eq(buf_reserve(out, cap), 0);
+	n = LZ4F_compressEnd(ctx, out->data + out->len, cap, NULL);
+	ck_assert(!LZ4F_isError(n));
+	out->len += n;
+	LZ4F_freeCompressionContext(ctx);
+	free(zero);
+}
+
+/* "PUT name size" and data as plain chunks, as a sender would. */
+static void
+put_plain(struct buf *b, const char *name, const char *data, size_t len)
+{
+	buf_printf(b, "PUT %s %zu\n", name, len);
+	for (size_t off = 0; off < len;) {
+		size_t take = len - off < WIRE_CHUNK ? len - off : WIRE_CHUNK;
+		unsigned char hdr[8] = { (unsigned char)(take >> 24), (unsigned char)(take >> 16),
+		    (unsigned char)(take >> 8), (unsigned char)take };
+
+		memcpy(hdr + 4, hdr, 4);
+		buf_append(b, (char *)hdr, 8);
+		buf_append(b, data + off, take);
+		off += take;
+	}
+}
+
+/* Nothing in the archive directory but what the test put there itself. */
+static int
+dir_entries(void)
+{
+	char cmd[128];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", tmp);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/* A 4 MiB upload that expands past the largest segment (1 GiB + 4 MiB):
+ * refused before SYNC answers, nothing left, the expansion never written. */
+START_TEST(lz4_bomb_upload)
+{
+	struct buf frame = BUF_INIT, b = BUF_INIT;
+	char *ans;
+	int rc;
+
+	lz4_zeros(&frame, "", 0, WAL_SEGMENT_MAX + (4 << 20));
+	ck_assert_uint_lt(frame.len, 8 << 20);
+	put_plain(&b, "000000010000000000000009.lz4", frame.data, frame.len);
+	buf_puts(&b, "SYNC\n");
+	ans = receive(b.data, b.len, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_ptr_nonnull(strstr(ans, "ERR 000000010000000000000009.lz4 LZ4 frame"
+	    " decompresses past 1073741824 bytes"));
+	ck_assert_int_eq(dir_entries(), 0);
+	/* The API itself: nothing past the bound reaches the output. */
+	buf_reset(&b);
+	{
+		char path[256], why[256];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/bomb", tmp);
+		ck_assert_int_ne(fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), -1);
+		ck_assert_int_eq(write(fd, frame.data, frame.len), (ssize_t)frame.len);
+		lseek(fd, 0, SEEK_SET);
+		ck_assert_int_eq(lz4file_decompress(fd, 3 << 20, NULL, NULL, &b, why, sizeof(why)), -1);
+		ck_assert_ptr_nonnull(strstr(why, "decompresses past 3145728 bytes"));
+		ck_assert_uint_le(b.len, 3 << 20);
+		close(fd);
+		unlink(path);
+	}
+	buf_free(&frame);
+	buf_free(&b);
+}
+END_TEST
+
+/* Frames that are not exactly one whole good frame are refused, not
+ * stored: damaged checksum, truncated, trailing bytes. */
+START_TEST(lz4_bad_frames)
+{
+	struct buf frame = BUF_INIT, b = BUF_INIT;
+	char data[5000], *ans;
+	int rc;
+
+	memset(data, 'x', sizeof(data));
+	ck_assert_int_eq(lz4file_compress(&frame, data, sizeof(data)), 0);
+	frame.data[frame.len - 1] ^= 1;		/* content checksum */
+	put_plain(&b, "00000001000000000000000A.lz4", frame.data, frame.len);
+	put_plain(&b, "00000001000000000000000B.lz4", frame.data, frame.len / 2);
+	frame.data[frame.len - 1] ^= 1;
+	buf_append(&frame, "junk", 4);
+	put_plain(&b, "00000001000000000000000C.lz4", frame.data, frame.len);
+	put_plain(&b, "00000001000000000000000D.lz4", frame.data, frame.len - 4);
+	buf_puts(&b, "SYNC\n");
+	ans = receive(b.data, b.len, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_ptr_nonnull(strstr(ans, "ERR 00000001000000000000000A.lz4 damaged LZ4 frame"));
+	ck_assert_ptr_nonnull(strstr(ans, "ERR 00000001000000000000000B.lz4 truncated LZ4 frame"));
+	ck_assert_ptr_nonnull(strstr(ans, "ERR 00000001000000000000000C.lz4 bytes after the end"));
+	ck_assert_ptr_nonnull(strstr(ans, "OK 00000001000000000000000D.lz4 new"));
+	ck_assert_int_eq(dir_entries(), 1);
+	buf_free(&frame);
+	buf_free(&b);
+}
+END_TEST
+
+/* Bounds per name and before a SYNC: a history file larger than any can
+ * be, a segment over 1 GiB, more files than a batch: the stream is refused
+ * and every temporary removed. */
+START_TEST(stream_bounds)
+{
+	struct buf b = BUF_INIT;
+	char *big = calloc(1, (1 << 20) + 1);
+	int rc;
+
+	ck_assert_ptr_nonnull(big);
+	put_plain(&b, "00000002.history", big, (1 << 20) + 1);
+	buf_puts(&b, "SYNC\n");
+	receive(b.data, b.len, &rc);
+	ck_assert_int_ne(rc, 0);
+	ck_assert_int_eq(dir_entries(), 0);
+	buf_reset(&b);
+	buf_printf(&b, "PUT 000000010000000000000001 %llu\n", WAL_SEGMENT_MAX + 1);
+	receive(b.data, b.len, &rc);
+	ck_assert_int_ne(rc, 0);
+	buf_reset(&b);
+	for (int i = 0; i <= WIRE_MAX_PENDING; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%08X.history", i + 2);
+		put_plain(&b, name, "1\t0/3000000\tx\n", 14);
+	}
+	buf_puts(&b, "SYNC\n");
+	receive(b.data, b.len, &rc);
+	ck_assert_int_ne(rc, 0);
+	ck_assert_int_eq(dir_entries(), 0);
+	free(big);
+	buf_free(&b);
+}
+END_TEST
+
+/* Restore: a stored frame decodes to at most the size its own header
+ * gives; one that holds more, or no header, is refused and dest removed. */
+START_TEST(lz4_restore_bound)
+{
+	const char *name = "000000010000000000000003";
+	unsigned char h[40];
+	struct buf frame = BUF_INIT;
+	char path[256], dest[256], why[512];
+	uint32_t seg = 1 << 20;
+	int fd;
+
+	header(h, 1, 3ULL * seg, seg);
+	snprintf(path, sizeof(path), "%s/%s.lz4", tmp, name);
+	snprintf(dest, sizeof(dest), "%s/RECOVERYXLOG", tmp);
+	lz4_zeros(&frame, h, sizeof(h), 64ULL * seg);	/* 64 MiB behind a 1 MiB header */
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), -1);
+	ck_assert_int_eq(write(fd, frame.data, frame.len), (ssize_t)frame.len);
+	close(fd);
+	ck_assert_int_eq(copy_restore(tmp, name, dest, why, sizeof(why)), COPY_FAILED);
+	ck_assert_ptr_nonnull(strstr(why, "decompresses past the 1048576 bytes its header gives"));
+	ck_assert_int_ne(access(dest, F_OK), 0);
+	buf_reset(&frame);
+	lz4_zeros(&frame, "", 0, 64ULL * seg);		/* no header at all */
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), -1);
+	ck_assert_int_eq(write(fd, frame.data, frame.len), (ssize_t)frame.len);
+	close(fd);
+	ck_assert_int_eq(copy_restore(tmp, name, dest, why, sizeof(why)), COPY_FAILED);
+	ck_assert_ptr_nonnull(strstr(why, "no WAL segment header"));
+	ck_assert_int_ne(access(dest, F_OK), 0);
+	buf_reset(&frame);
+	lz4_zeros(&frame, h, sizeof(h), seg);		/* the right size: restored */
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), -1);
+	ck_assert_int_eq(write(fd, frame.data, frame.len), (ssize_t)frame.len);
+	close(fd);
+	ck_assert_int_eq(copy_restore(tmp, name, dest, why, sizeof(why)), COPY_OK);
+	buf_free(&frame);
+}
+END_TEST
+
 START_TEST(ship_conf)
 {
 	struct ship_conf c;
@@ -278,11 +502,16 @@ suite(void)
 	TCase *tc = tcase_create("pgwarm");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);	/* the LZ4 bombs decode 1 GiB */
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, verify);
 	tcase_add_test(tc, cleanup);
 	tcase_add_test(tc, stream_round_trip);
 	tcase_add_test(tc, stream_hostile);
+	tcase_add_test(tc, lz4_bomb_upload);
+	tcase_add_test(tc, lz4_bad_frames);
+	tcase_add_test(tc, stream_bounds);
+	tcase_add_test(tc, lz4_restore_bound);
 	tcase_add_test(tc, ship_conf);
 	suite_add_tcase(s, tc);
 	return s;

@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "understudy/run.h"
@@ -197,6 +200,112 @@ START_TEST(run_as_user)
 }
 END_TEST
 
+/* The child's groups are the user's own, computed before fork (no NSS in
+ * the child); none of the parent's supplementary groups survive. */
+START_TEST(run_as_gets_the_users_groups)
+{
+	const char *argv[] = { "cat", "/proc/self/status", NULL };
+	struct buf out = BUF_INIT;
+	struct run_cmd c = { .argv = argv, .out = &out, .run_as = "nobody" };
+	struct run_result r;
+	struct passwd *pw;
+	gid_t parent[] = { 0, 4, 27, 100 }, want[64];
+	int nwant = 64, nseen = 0;
+	const char *g;
+	char line[64];
+
+	if (geteuid() != 0) {
+		printf("run_as_gets_the_users_groups: skipped: needs root\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(pw = getpwnam("nobody"));
+	ck_assert_int_ne(getgrouplist("nobody", pw->pw_gid, want, &nwant), -1);
+	ck_assert_int_eq(setgroups(4, parent), 0);	/* this test runs in its own fork */
+	ck_assert_int_eq(run(&c, &r), RUN_EXITED);
+	ck_assert_int_eq(r.exit_code, 0);
+	snprintf(line, sizeof(line), "\nUid:\t%u\t%u\t%u\t%u\n", (unsigned)pw->pw_uid,
+	    (unsigned)pw->pw_uid, (unsigned)pw->pw_uid, (unsigned)pw->pw_uid);
+	ck_assert_msg(strstr(buf_str(&out), line) != NULL, "uid: %s", buf_str(&out));
+	snprintf(line, sizeof(line), "\nGid:\t%u\t%u\t%u\t%u\n", (unsigned)pw->pw_gid,
+	    (unsigned)pw->pw_gid, (unsigned)pw->pw_gid, (unsigned)pw->pw_gid);
+	ck_assert_msg(strstr(buf_str(&out), line) != NULL, "gid: %s", buf_str(&out));
+	ck_assert_ptr_nonnull(g = strstr(buf_str(&out), "\nGroups:"));
+	for (g += 8; *g && *g != '\n'; ) {
+		char *end;
+		unsigned long v = strtoul(g, &end, 10);
+		int found = 0;
+
+		if (end == g) {
+			g++;
+			continue;
+		}
+		for (int i = 0; i < nwant; i++)
+			found |= want[i] == (gid_t)v;
+		ck_assert_msg(found, "child has group %lu, which nobody is not in", v);
+		nseen++;
+		g = end;
+	}
+	ck_assert_int_eq(nseen, nwant);
+	buf_free(&out);
+}
+END_TEST
+
+static long
+maxrss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/* A child printing 100 MiB: the capture keeps BUF_CAPTURE_MAX, counts the
+ * rest, and our memory does not follow the child's output. */
+START_TEST(output_is_capped)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct run_result r;
+	long before = maxrss_kb();
+	size_t total = (size_t)100 << 20;
+
+	ck_assert_int_eq(sh("head -c 104857600 /dev/zero; head -c 104857600 /dev/zero >&2",
+	    &out, &err, 60000, &r), RUN_EXITED);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_uint_eq(out.len, BUF_CAPTURE_MAX);
+	ck_assert_uint_eq(r.out_dropped, total - BUF_CAPTURE_MAX);
+	ck_assert_uint_eq(r.err_dropped, total - BUF_CAPTURE_MAX);
+	ck_assert_ptr_nonnull(strstr(err.data + BUF_CAPTURE_MAX, "more bytes discarded]"));
+	ck_assert_msg(maxrss_kb() - before < 64 * 1024, "rss grew by %ld KiB",
+	    maxrss_kb() - before);
+	buf_free(&out);
+	buf_free(&err);
+}
+END_TEST
+
+START_TEST(capture_max_is_per_command)
+{
+	const char *argv[] = { "sh", "-c", "echo 0123456789abcdef; echo 0123456789abcdef >&2",
+	    NULL };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct run_cmd c = { .argv = argv, .out = &out, .err = &err, .capture_max = 10 };
+	struct run_result r;
+
+	ck_assert_int_eq(run(&c, &r), RUN_EXITED);
+	ck_assert_str_eq(buf_str(&out), "0123456789");
+	ck_assert_uint_eq(r.out_dropped, 7);
+	ck_assert_str_eq(buf_str(&err), "0123456789\n[7 more bytes discarded]\n");
+	buf_reset(&out);
+	buf_reset(&err);
+	c.capture_max = 0;
+	ck_assert_int_eq(run(&c, &r), RUN_EXITED);
+	ck_assert_str_eq(buf_str(&out), "0123456789abcdef\n");
+	ck_assert_str_eq(buf_str(&err), "0123456789abcdef\n");
+	ck_assert_uint_eq(r.out_dropped + r.err_dropped, 0);
+	buf_free(&out);
+	buf_free(&err);
+}
+END_TEST
+
 START_TEST(daemonized_grandchild_does_not_hang)
 {
 	struct run_result r;
@@ -225,6 +334,9 @@ suite(void)
 	tcase_add_test(tc, merge_stderr);
 	tcase_add_test(tc, run_as_user);
 	tcase_add_test(tc, daemonized_grandchild_does_not_hang);
+	tcase_add_test(tc, run_as_gets_the_users_groups);
+	tcase_add_test(tc, output_is_capped);
+	tcase_add_test(tc, capture_max_is_per_command);
 	suite_add_tcase(s, tc);
 	return s;
 }
