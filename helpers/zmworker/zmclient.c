@@ -10,6 +10,7 @@
 #include <qb/qbipcc.h>
 
 #include "understudy/clock.h"
+#include "understudy/net.h"
 #include "zmipc.h"
 
 /* A blocking receive on shared memory never notices that the daemon died
@@ -40,27 +41,25 @@ recv_answer(qb_ipcc_connection_t *c, char *resp, int timeout_ms)
 	}
 }
 
-/* The server's credentials come from the kernel (SO_PEERCRED on libqb's
- * setup socket), not from anything it says. Root, or our own user for a
- * zmworkerd a user runs for itself; anyone else bound the name first. */
+/* The project's one way to trust a local socket (net_peer_is: the
+ * kernel's SO_PEERCRED), on libqb's connection socket: root, or our own
+ * user for a zmworkerd a user runs for itself. Anyone else took the name
+ * first. */
 static int
 server_trusted(qb_ipcc_connection_t *c, const char *name, char *why, size_t whylen)
 {
-	pid_t pid = 0;
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
-	int rc = qb_ipcc_auth_get(c, &pid, &uid, &gid);
+	char peer[256];
+	int32_t fd = -1;
 
-	if (rc != 0) {
-		snprintf(why, whylen, "%s: cannot learn who serves it (%s): refused", name,
-		    strerror(-rc));
+	if (qb_ipcc_fd_get(c, &fd) != 0 || fd < 0) {
+		snprintf(why, whylen, "%s: no socket to learn who serves it: refused", name);
 		return 0;
 	}
-	if (uid == 0 || uid == geteuid())
+	if (net_peer_is(fd, 0, NULL, NULL, peer, sizeof(peer)) == 0 ||
+	    (geteuid() != 0 && net_peer_is(fd, geteuid(), NULL, NULL, peer, sizeof(peer)) == 0))
 		return 1;
-	snprintf(why, whylen, "%s is served by uid %ld (pid %ld), not by root%s: not zmworkerd, "
-	    "refused (another process took its name)", name, (long)uid, (long)pid,
-	    geteuid() == 0 ? "" : " or us");
+	snprintf(why, whylen, "%s is served by %s, not by root%s: not zmworkerd, refused "
+	    "(another process took its name)", name, peer, geteuid() == 0 ? "" : " or us");
 	return 0;
 }
 

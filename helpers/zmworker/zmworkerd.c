@@ -36,6 +36,7 @@
 #include "understudy/clock.h"
 #include "understudy/lock.h"
 #include "understudy/log.h"
+#include "understudy/net.h"
 #include "understudy/node.h"
 #include "zmd.h"
 #include "zmipc.h"
@@ -406,23 +407,25 @@ parse_args(int argc, char **argv, int *debug)
 	zmd.ipc_name = ipc;
 }
 
-/* Someone holds our IPC name: say who, so the admin finds the impostor
- * (or the zmworkerd of another state_dir on the same group). */
+/* Someone holds our IPC name: say who (net_peer_is names the process), so
+ * the admin finds the impostor or the zmworkerd of another state_dir on
+ * the same group. */
 static void
 ipc_fatal(void)
 {
 	int e = errno;
 	qb_ipcc_connection_t *c;
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
+	char peer[256];
+	int32_t fd;
 
 	if (e == EADDRINUSE && (c = qb_ipcc_connect(zmd.ipc_name, ZM_IPC_MAX)) != NULL) {
-		if (qb_ipcc_auth_get(c, &pid, &uid, &gid) == 0) {
+		/* (uid_t)-1 is no process's uid: only the description is wanted. */
+		if (qb_ipcc_fd_get(c, &fd) == 0 &&
+		    net_peer_is(fd, (uid_t)-1, NULL, NULL, peer, sizeof(peer)) == -1 &&
+		    strncmp(peer, "uid ", 4) == 0) {
 			qb_ipcc_disconnect(c);
-			fatal(1, "zmworkerd: IPC service %s is taken by pid %ld (uid %ld); "
-			    "zmctl would not trust it, stop it first", zmd.ipc_name, (long)pid,
-			    (long)uid);
+			fatal(1, "zmworkerd: IPC service %s is taken by %s; zmctl trusts only "
+			    "root: stop it first", zmd.ipc_name, peer);
 		}
 		qb_ipcc_disconnect(c);
 	}
