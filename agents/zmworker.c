@@ -150,12 +150,13 @@ zmw_validate(struct ocf_rsc *r, char *why, size_t whylen)
 	if (strcmp(r->action, "start") != 0 && strcmp(r->action, "validate-all") != 0)
 		return OCF_SUCCESS;
 	for (int p = P_PROFILE; p <= P_HINTS; p++) {
-		int e;
+		char sub[256];
 
-		if (ocf_is_set(r, p) && (e = zm_run_can_read(ocf_str(r, P_USER), ocf_str(r, p))) != 0) {
+		if (ocf_is_set(r, p) &&
+		    zm_run_can_read(ocf_str(r, P_USER), ocf_str(r, p), sub, sizeof(sub)) != 0) {
 			snprintf(why, whylen, "parameter %s=\"%.200s\": not readable by user %s: %s",
 			    p == P_PROFILE ? "profile" : "hints", ocf_str(r, p), ocf_str(r, P_USER),
-			    strerror(e));
+			    sub);
 			return OCF_ERR_PERM;
 		}
 	}

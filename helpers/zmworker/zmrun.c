@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "understudy/asuser.h"
 #include "understudy/clock.h"
 #include "understudy/run.h"
 #include "zmrun.h"
@@ -77,10 +78,10 @@ env_build(const struct passwd *pw)
 }
 
 /* In the child, after fork: only async-signal-safe calls until execve
- * (run_become's initgroups excepted, as in run()). Marking every fd above
- * 2 close-on-exec keeps the error pipe working until the exec. */
+ * (the user's groups were resolved before the fork). Marking every fd
+ * above 2 close-on-exec keeps the error pipe working until the exec. */
 static void
-child(const char *prog, char *const argv[], char *const env[], const struct passwd *pw,
+child(const char *prog, char *const argv[], char *const env[], const struct run_ident *id,
     int out, int err, int ex)
 {
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
@@ -94,7 +95,7 @@ child(const char *prog, char *const argv[], char *const env[], const struct pass
 	signal(SIGCHLD, SIG_DFL);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
 	    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 || chdir("/") < 0 ||
-	    (pw != NULL && run_become(pw) < 0))
+	    (id != NULL && run_ident_apply(id) < 0))
 		goto fail;
 	execve(prog, argv, env);
 fail:
@@ -110,6 +111,7 @@ zm_run_start(struct zm_run *r, char *const argv[], const char *user, long timeou
 	int out[2], err[2], ex[2];
 	char prog[4096], **env;
 	struct passwd *pw = NULL;
+	struct run_ident id = { 0 };
 	ssize_t n;
 	int e;
 
@@ -119,34 +121,39 @@ zm_run_start(struct zm_run *r, char *const argv[], const char *user, long timeou
 	r->out_fd = r->err_fd = -1;
 	r->timeout_s = timeout_s;
 	r->deadline_ms = timeout_s > 0 ? clock_ms() + timeout_s * 1000 : 0;
-	/* Looked up before fork, where NSS is safe to ask (run_become's
-	 * initgroups still asks it in the child: lib/run.c's to change). */
-	if (user != NULL && (pw = getpwnam(user)) == NULL) {
-		snprintf(why, whylen, "user %s: no such user", user);
-		return -1;
-	}
 	if (run_which(argv[0], prog, sizeof(prog)) < 0) {
 		snprintf(why, whylen, "cannot run %s: not found or not executable", argv[0]);
 		return -1;
 	}
+	/* Who the test becomes, resolved here: NSS is no business of a child. */
+	if (user != NULL && (run_ident_lookup(user, &id) < 0 || (pw = getpwnam(user)) == NULL)) {
+		snprintf(why, whylen, "user %s: %s", user, errno == ENOENT || errno == 0 ?
+		    "no such user" : strerror(errno));
+		run_ident_free(&id);
+		return -1;
+	}
 	if ((env = env_build(pw)) == NULL) {
 		snprintf(why, whylen, "out of memory");
+		run_ident_free(&id);
 		return -1;
 	}
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		env_free(env);
+		run_ident_free(&id);
 		return -1;
 	}
 	r->pid = fork();
 	if (r->pid < 0) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		env_free(env);
+		run_ident_free(&id);
 		return -1;
 	}
 	if (r->pid == 0)
-		child(prog, argv, env, pw, out[1], err[1], ex[1]);
+		child(prog, argv, env, user ? &id : NULL, out[1], err[1], ex[1]);
 	env_free(env);
+	run_ident_free(&id);
 	setpgid(r->pid, r->pid);	/* both sides, so a kill never misses */
 	close(out[1]);
 	close(err[1]);
@@ -167,27 +174,27 @@ zm_run_start(struct zm_run *r, char *const argv[], const char *user, long timeou
 	return 0;
 }
 
-int
-zm_run_can_read(const char *user, const char *path)
+static int
+open_read(void *arg, char *why, size_t whylen)
 {
-	struct passwd *pw = NULL;
-	int st, fd;
-	pid_t pid;
+	int fd = open(arg, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 
-	if (user != NULL && (pw = getpwnam(user)) == NULL)
-		return ENOENT;
-	if ((pid = fork()) < 0)
-		return errno;
-	if (pid == 0) {
-		if (pw != NULL && run_become(pw) < 0)
-			_exit(EPERM);
-		fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-		_exit(fd < 0 ? (errno & 0x7f) : 0);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
+	close(fd);
+	return 0;
+}
+
+int
+zm_run_can_read(const char *user, const char *path, char *why, size_t whylen)
+{
+	union { const char *c; void *m; } p = { path };	/* open_read only reads it */
+
+	if (user == NULL)
+		return open_read(p.m, why, whylen);
+	return asuser_call(user, open_read, p.m, why, whylen);
 }
 
 json_t *

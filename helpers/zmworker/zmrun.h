@@ -40,9 +40,10 @@ struct zm_run {
  * the daemon's. 0 on success, else -1 with the reason in why. */
 int	 zm_run_start(struct zm_run *, char *const argv[], const char *user,
 	    long timeout_s, char *why, size_t whylen);
-/* 0 when user (NULL: we) may read path, else the errno its open gets:
- * the profile and hints are read by the test, not by the daemon. */
-int	 zm_run_can_read(const char *user, const char *path);
+/* 0 when user (NULL: we) may open path to read it, else -1 with why (its
+ * open's error): the profile and hints are read by the test, not by the
+ * daemon. */
+int	 zm_run_can_read(const char *user, const char *path, char *why, size_t whylen);
 /* Reads what is there on fd (stdout or stderr); returns 1 when that fd
  * reached EOF: it is then the caller's to close. */
 int	 zm_run_read(struct zm_run *, int fd);

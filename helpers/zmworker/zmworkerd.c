@@ -339,12 +339,12 @@ check_user(void)
 		log_warn("zmworkerd: --user %s: zonemaster-cli runs as root", zmd.user);
 	/* The test reads them, as that user: say so now, not in every result. */
 	for (size_t i = 0; zmd.extra[i] != NULL && zmd.extra[i + 1] != NULL; i++) {
-		int e;
+		char why[512];
 
 		if ((strcmp(zmd.extra[i], "--profile") == 0 || strcmp(zmd.extra[i], "--hints") == 0) &&
-		    (e = zm_run_can_read(zmd.user, zmd.extra[i + 1])) != 0)
+		    zm_run_can_read(zmd.user, zmd.extra[i + 1], why, sizeof(why)) != 0)
 			fatal(1, "zmworkerd: %s %s: not readable by %s: %s", zmd.extra[i],
-			    zmd.extra[i + 1], zmd.user ? zmd.user : "this user", strerror(e));
+			    zmd.extra[i + 1], zmd.user ? zmd.user : "this user", why);
 	}
 }
 

@@ -373,16 +373,18 @@ START_TEST(run_refusals)
 	ck_assert_msg(strstr(why, "/nonexistent/zm") != NULL, "%s", why);
 	zm_run_free(&r);
 	/* The profile and hints are read by the test's user. */
-	ck_assert_int_eq(zm_run_can_read(NULL, "/etc/hostname"), 0);
-	ck_assert_int_eq(zm_run_can_read(NULL, "/nonexistent/profile"), ENOENT);
-	ck_assert_int_eq(zm_run_can_read("no-such-user-zm", "/etc/hostname"), ENOENT);
+	ck_assert_int_eq(zm_run_can_read(NULL, "/etc/hostname", why, sizeof(why)), 0);
+	ck_assert_int_eq(zm_run_can_read(NULL, "/nonexistent/profile", why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "No such file or directory");
+	ck_assert_int_eq(zm_run_can_read("no-such-user-zm", "/etc/hostname", why, sizeof(why)), -1);
 	if (geteuid() == 0 && getpwnam("nobody") != NULL) {
 		char priv[] = "/tmp/test-zm-private-XXXXXX";
 		int fd = mkstemp(priv);	/* 0600, root's */
 
 		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(zm_run_can_read("nobody", priv), EACCES);
-		ck_assert_int_eq(zm_run_can_read(NULL, priv), 0);
+		ck_assert_int_eq(zm_run_can_read("nobody", priv, why, sizeof(why)), -1);
+		ck_assert_str_eq(why, "Permission denied");
+		ck_assert_int_eq(zm_run_can_read(NULL, priv, why, sizeof(why)), 0);
 		close(fd);
 		unlink(priv);
 	}
