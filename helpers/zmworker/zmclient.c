@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qb/qbipcc.h>
 
 #include "understudy/clock.h"
+#include "understudy/net.h"
 #include "zmipc.h"
 
 /* A blocking receive on shared memory never notices that the daemon died
@@ -39,6 +41,28 @@ recv_answer(qb_ipcc_connection_t *c, char *resp, int timeout_ms)
 	}
 }
 
+/* The project's one way to trust a local socket (net_peer_is: the
+ * kernel's SO_PEERCRED), on libqb's connection socket: root, or our own
+ * user for a zmworkerd a user runs for itself. Anyone else took the name
+ * first. */
+static int
+server_trusted(qb_ipcc_connection_t *c, const char *name, char *why, size_t whylen)
+{
+	char peer[256];
+	int32_t fd = -1;
+
+	if (qb_ipcc_fd_get(c, &fd) != 0 || fd < 0) {
+		snprintf(why, whylen, "%s: no socket to learn who serves it: refused", name);
+		return 0;
+	}
+	if (net_peer_is(fd, 0, NULL, NULL, peer, sizeof(peer)) == 0 ||
+	    (geteuid() != 0 && net_peer_is(fd, geteuid(), NULL, NULL, peer, sizeof(peer)) == 0))
+		return 1;
+	snprintf(why, whylen, "%s is served by %s, not by root%s: not zmworkerd, refused "
+	    "(another process took its name)", name, peer, geteuid() == 0 ? "" : " or us");
+	return 0;
+}
+
 enum zm_call_result
 zm_call(const char *group, json_t *req, int timeout_ms, json_t **answer, char *why,
     size_t whylen)
@@ -63,6 +87,11 @@ zm_call(const char *group, json_t *req, int timeout_ms, json_t **answer, char *w
 		    strerror(errno));
 		free(text);
 		return ZM_CALL_NODAEMON;
+	}
+	if (!server_trusted(c, name, why, whylen)) {
+		qb_ipcc_disconnect(c);
+		free(text);
+		return ZM_CALL_UNTRUSTED;
 	}
 	h = calloc(1, sizeof(*h) + len + 1);
 	resp = malloc(ZM_IPC_MAX);

@@ -10,7 +10,7 @@
  *
  * Exit status: 0 done, 1 refused by the daemon (the reason on stderr),
  * 2 usage, 3 no daemon (or none that answers within a minute), 4 wait
- * timed out. */
+ * timed out, 5 the server is not zmworkerd (not run by root or by us). */
 #include "config.h"
 
 #include <errno.h>
@@ -27,6 +27,7 @@
 #define EX_USAGE_ZM	2
 #define EX_NODAEMON	3
 #define EX_TIMEOUT	4
+#define EX_UNTRUSTED	5
 
 static void
 usage(void)
@@ -122,7 +123,7 @@ main(int argc, char **argv)
 	}
 	if (rc != ZM_CALL_OK) {
 		fprintf(stderr, "zmctl: %s\n", why);
-		return EX_NODAEMON;
+		return rc == ZM_CALL_UNTRUSTED ? EX_UNTRUSTED : EX_NODAEMON;
 	}
 	if (json_is_object(ans) && json_object_get(ans, "error") != NULL) {
 		fprintf(stderr, "zmctl: %s\n", json_string_value(json_object_get(ans, "error")));

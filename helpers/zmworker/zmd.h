@@ -35,6 +35,7 @@ struct zmd {
 	const char	*zonemaster;
 	const char	*spool;
 	const char	*ipc_name;
+	const char	*user;			/* zonemaster-cli runs as; NULL: as us */
 	char		**extra;		/* zonemaster-cli arguments */
 	int		 max_parallel;
 	long		 test_timeout;		/* s; 0 = none */

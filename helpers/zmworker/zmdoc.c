@@ -346,8 +346,9 @@ zm_store_drop_gone(struct zm_store *s)
 }
 
 /* Written without fsync unless durable: a copy held for another node is
- * re-sent by the cluster after a crash; the receiving node's request and
- * the runner's result are the ones that must survive power loss. */
+ * re-sent by the cluster after a crash (a torn new file is set aside as
+ * .bad at load); the receiving node's request and the runner's result are
+ * the ones that must survive power loss. */
 static int
 write_file(const char *path, const char *text, int durable)
 {
@@ -386,7 +387,7 @@ fail:
 }
 
 int
-zm_doc_save(struct zm_store *s, const struct zm_doc *d, int durable)
+zm_doc_save(struct zm_store *s, struct zm_doc *d, int durable)
 {
 	json_t *copy = json_deep_copy(d->doc), *results = json_object_get(copy, "results");
 	char path[4096], *text;
@@ -403,6 +404,9 @@ zm_doc_save(struct zm_store *s, const struct zm_doc *d, int durable)
 	if (text == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s.json", s->dir, d->id);
+	/* Renaming an unsynced file over a durable one can leave, after a
+	 * crash, the new name with none of its data: the request is gone. */
+	durable |= d->durable;
 	rc = write_file(path, text, durable);
 	if (rc == 0 && durable) {
 		int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -411,6 +415,7 @@ zm_doc_save(struct zm_store *s, const struct zm_doc *d, int durable)
 			fsync(dfd);	/* the rename itself */
 			close(dfd);
 		}
+		d->durable = 1;
 	}
 	if (rc < 0)
 		log_err("zmworker: cannot write %s: %s", path, strerror(errno));
@@ -430,6 +435,7 @@ zm_store_load(struct zm_store *s)
 	while ((de = readdir(dir)) != NULL) {
 		char path[4096], bad[4200];
 		size_t len = strlen(de->d_name);
+		struct zm_doc *d;
 		json_error_t jerr;
 		json_t *doc;
 		int changed;
@@ -442,13 +448,15 @@ zm_store_load(struct zm_store *s)
 		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
 			continue;
 		doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-		if (doc == NULL || zm_store_merge(s, doc, &changed) == NULL) {
+		if (doc == NULL || (d = zm_store_merge(s, doc, &changed)) == NULL) {
 			log_err("zmworker: %s: %s; kept as .bad", path,
 			    doc ? "not a zmworker document" : jerr.text);
 			snprintf(bad, sizeof(bad), "%s.bad", path);
 			rename(path, bad);
-		} else
+		} else {
+			d->durable = 1;	/* what survived is all we have: never torn */
 			n++;
+		}
 		json_decref(doc);
 	}
 	closedir(dir);

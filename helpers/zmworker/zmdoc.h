@@ -22,6 +22,7 @@ enum zm_status { ZM_PENDING, ZM_RUNNING, ZM_DONE, ZM_CANCELLED };
 struct zm_doc {
 	char	 id[ZM_ID_MAX];
 	json_t	*doc;
+	int	 durable;	/* ID.json was fsynced, or found at load */
 };
 
 /* Decides whether a node's runs in progress still count. */
@@ -67,7 +68,10 @@ enum zm_status zm_doc_status(const struct zm_doc *);
 const char *zm_status_name(enum zm_status);
 /* The run of node started at start, or NULL. */
 json_t	*zm_doc_run(const struct zm_doc *, const char *node, double start);
-/* Writes DIR/ID.json without runs in progress; fsync when durable. */
-int	 zm_doc_save(struct zm_store *, const struct zm_doc *, int durable);
+/* Writes DIR/ID.json without runs in progress; fsync when durable, and
+ * whenever it replaces a file that was durable: a copy written without
+ * fsync only ever takes a new name, so a crash never turns a durable
+ * request into an empty file. */
+int	 zm_doc_save(struct zm_store *, struct zm_doc *, int durable);
 
 #endif

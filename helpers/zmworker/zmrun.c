@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "understudy/asuser.h"
 #include "understudy/clock.h"
+#include "understudy/run.h"
 #include "zmrun.h"
 
 #define ERR_TAIL	4096
 #define LINE_MAX_BYTES	(1 << 20)
+#define ENV_MAX		64
+#define RUN_PATH	"/usr/local/bin:/usr/bin:/bin"
+
+extern char **environ;
 
 static double
 now_s(void)
@@ -26,10 +33,85 @@ now_s(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+static int
+env_add(char **env, size_t *n, const char *name, const char *value)
+{
+	if (*n + 1 >= ENV_MAX || asprintf(&env[*n], "%s=%s", name, value) < 0)
+		return -1;
+	env[++*n] = NULL;
+	return 0;
+}
+
+static void
+env_free(char **env)
+{
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* What a test needs of an environment and nothing of the daemon's (the
+ * agent's OCF_RESKEY_*, PCMK_*): a fixed PATH, who it is, our locale. */
+static char **
+env_build(const struct passwd *pw)
+{
+	char **env = calloc(ENV_MAX, sizeof(*env));
+	size_t n = 0;
+	int bad = env == NULL;
+
+	if (!bad)
+		bad = env_add(env, &n, "PATH", RUN_PATH) < 0 ||
+		    (pw && (env_add(env, &n, "HOME", pw->pw_dir) < 0 ||
+		    env_add(env, &n, "USER", pw->pw_name) < 0 ||
+		    env_add(env, &n, "LOGNAME", pw->pw_name) < 0));
+	for (char **e = environ; !bad && e && *e; e++) {
+		if ((strncmp(*e, "LANG=", 5) == 0 || strncmp(*e, "LANGUAGE=", 9) == 0 ||
+		    strncmp(*e, "LC_", 3) == 0 || strncmp(*e, "TZ=", 3) == 0) &&
+		    n + 1 < ENV_MAX && (env[n] = strdup(*e)) != NULL)
+			env[++n] = NULL;
+	}
+	if (bad) {
+		env_free(env);
+		return NULL;
+	}
+	return env;
+}
+
+/* In the child, after fork: only async-signal-safe calls until execve
+ * (the user's groups were resolved before the fork). Marking every fd
+ * above 2 close-on-exec keeps the error pipe working until the exec. */
+static void
+child(const char *prog, char *const argv[], char *const env[], const struct run_ident *id,
+    int out, int err, int ex)
+{
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
+	sigset_t none;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+	    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 || chdir("/") < 0 ||
+	    (id != NULL && run_ident_apply(id) < 0))
+		goto fail;
+	execve(prog, argv, env);
+fail:
+	e = errno;
+	(void)!write(ex, &e, sizeof(e));
+	_exit(127);
+}
+
 int
-zm_run_start(struct zm_run *r, char *const argv[], long timeout_s, char *why, size_t whylen)
+zm_run_start(struct zm_run *r, char *const argv[], const char *user, long timeout_s,
+    char *why, size_t whylen)
 {
 	int out[2], err[2], ex[2];
+	char prog[4096], **env;
+	struct passwd *pw = NULL;
+	struct run_ident id = { 0 };
 	ssize_t n;
 	int e;
 
@@ -39,33 +121,39 @@ zm_run_start(struct zm_run *r, char *const argv[], long timeout_s, char *why, si
 	r->out_fd = r->err_fd = -1;
 	r->timeout_s = timeout_s;
 	r->deadline_ms = timeout_s > 0 ? clock_ms() + timeout_s * 1000 : 0;
+	if (run_which(argv[0], prog, sizeof(prog)) < 0) {
+		snprintf(why, whylen, "cannot run %s: not found or not executable", argv[0]);
+		return -1;
+	}
+	/* Who the test becomes, resolved here: NSS is no business of a child. */
+	if (user != NULL && (run_ident_lookup(user, &id) < 0 || (pw = getpwnam(user)) == NULL)) {
+		snprintf(why, whylen, "user %s: %s", user, errno == ENOENT || errno == 0 ?
+		    "no such user" : strerror(errno));
+		run_ident_free(&id);
+		return -1;
+	}
+	if ((env = env_build(pw)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		run_ident_free(&id);
+		return -1;
+	}
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		env_free(env);
+		run_ident_free(&id);
 		return -1;
 	}
 	r->pid = fork();
 	if (r->pid < 0) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
+		env_free(env);
+		run_ident_free(&id);
 		return -1;
 	}
-	if (r->pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		sigset_t none;
-
-		setpgid(0, 0);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		dup2(devnull, 0);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		execvp(argv[0], argv);
-		e = errno;
-		(void)!write(ex[1], &e, sizeof(e));
-		_exit(127);
-	}
+	if (r->pid == 0)
+		child(prog, argv, env, user ? &id : NULL, out[1], err[1], ex[1]);
+	env_free(env);
+	run_ident_free(&id);
 	setpgid(r->pid, r->pid);	/* both sides, so a kill never misses */
 	close(out[1]);
 	close(err[1]);
@@ -77,12 +165,36 @@ zm_run_start(struct zm_run *r, char *const argv[], long timeout_s, char *why, si
 	fcntl(r->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(r->err_fd, F_SETFL, O_NONBLOCK);
 	if (n == (ssize_t)sizeof(e)) {
-		snprintf(why, whylen, "cannot run %s: %s", argv[0], strerror(e));
+		snprintf(why, whylen, "cannot run %s%s%s: %s", argv[0], pw ? " as " : "",
+		    pw ? pw->pw_name : "", strerror(e));
 		waitpid(r->pid, NULL, 0);
 		r->pid = 0;
 		return -1;
 	}
 	return 0;
+}
+
+static int
+open_read(void *arg, char *why, size_t whylen)
+{
+	int fd = open(arg, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+zm_run_can_read(const char *user, const char *path, char *why, size_t whylen)
+{
+	union { const char *c; void *m; } p = { path };	/* open_read only reads it */
+
+	if (user == NULL)
+		return open_read(p.m, why, whylen);
+	return asuser_call(user, open_read, p.m, why, whylen);
 }
 
 json_t *
@@ -109,6 +221,8 @@ take_lines(struct zm_run *r, int eof)
 {
 	size_t start = 0;
 
+	if (r->line.data == NULL)	/* EOF before any output */
+		return;
 	for (;;) {
 		char *nl = memchr(r->line.data + start, '\n', r->line.len - start);
 		size_t len;
@@ -152,7 +266,13 @@ zm_run_read(struct zm_run *r, int fd)
 			return 0;
 		if (n <= 0)
 			break;
-		if (is_out) {
+		if (is_out && r->out_bytes + (size_t)n > ZM_OUTPUT_MAX) {
+			/* Drained, not kept: a runaway (or owned) test must not
+			 * grow a root daemon without limit. */
+			r->out_bytes = ZM_OUTPUT_MAX + 1;
+			zm_run_kill(r, ZM_KILL_OUTPUT);
+		} else if (is_out) {
+			r->out_bytes += (size_t)n;
 			buf_append(&r->line, chunk, (size_t)n);
 			take_lines(r, 0);
 		} else {
@@ -205,6 +325,9 @@ zm_run_result(struct zm_run *r, const json_t *entry)
 		add_note(r, "TEST_TIMEOUT", json_pack("{si}", "timeout", (int)r->timeout_s));
 	else if (r->killed == ZM_KILL_CANCEL)
 		add_note(r, "TEST_CANCELLED", json_object());
+	else if (r->killed == ZM_KILL_OUTPUT)
+		add_note(r, "TEST_FAILED", json_pack("{sI ss}", "output_limit",
+		    (json_int_t)ZM_OUTPUT_MAX, "stderr", r->err.data ? r->err.data : ""));
 	else if (WIFSIGNALED(r->wstatus))
 		add_note(r, "TEST_FAILED", json_pack("{si ss}", "signal", WTERMSIG(r->wstatus),
 		    "stderr", r->err.data ? r->err.data : ""));

@@ -9,7 +9,12 @@
 #include "understudy/buf.h"
 #include "zmdoc.h"
 
-enum zm_kill { ZM_KILL_NONE, ZM_KILL_TIMEOUT, ZM_KILL_CANCEL, ZM_KILL_HANDBACK };
+enum zm_kill { ZM_KILL_NONE, ZM_KILL_TIMEOUT, ZM_KILL_CANCEL, ZM_KILL_HANDBACK,
+	ZM_KILL_OUTPUT };
+
+/* A run's stdout beyond this is not read into memory: the run is killed
+ * (a real test prints well under 1 MiB, even at DEBUG level). */
+#define ZM_OUTPUT_MAX	(16L << 20)
 
 struct zm_run {
 	char		 id[ZM_ID_MAX];
@@ -25,11 +30,20 @@ struct zm_run {
 	json_t		*messages;
 	size_t		 sent;		/* messages already multicast */
 	size_t		 unparsed;	/* stdout lines that were not JSON objects */
+	size_t		 out_bytes;	/* stdout read so far */
 };
 
-/* Starts argv; 0 on success, else -1 with the reason in why. */
-int	 zm_run_start(struct zm_run *, char *const argv[], long timeout_s,
-	    char *why, size_t whylen);
+/* Starts argv as user (NULL: as this process's user), confined: only its
+ * three pipes open, cwd "/", an environment of PATH, HOME, USER, LOGNAME
+ * and the locale and TZ of ours. zonemaster-cli parses answers from name
+ * servers a requester chooses: if one of them owns it, it owns nothing of
+ * the daemon's. 0 on success, else -1 with the reason in why. */
+int	 zm_run_start(struct zm_run *, char *const argv[], const char *user,
+	    long timeout_s, char *why, size_t whylen);
+/* 0 when user (NULL: we) may open path to read it, else -1 with why (its
+ * open's error): the profile and hints are read by the test, not by the
+ * daemon. */
+int	 zm_run_can_read(const char *user, const char *path, char *why, size_t whylen);
 /* Reads what is there on fd (stdout or stderr); returns 1 when that fd
  * reached EOF: it is then the caller's to close. */
 int	 zm_run_read(struct zm_run *, int fd);

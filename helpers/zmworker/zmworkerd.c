@@ -5,7 +5,10 @@
  *   zmworkerd --state-dir DIR [--group NAME] [--max-parallel N]
  *             [--test-timeout S] [--zonemaster PROG] [--profile FILE]
  *             [--hints FILE] [--spool DIR] [--nodename NAME] [--drain S]
- *             [--debug] [-- EXTRA-ZONEMASTER-ARGS...]
+ *             [--user USER] [--debug] [-- EXTRA-ZONEMASTER-ARGS...]
+ *
+ * zonemaster-cli runs as USER (default _zmworker when started as root),
+ * never as root unless asked with --user root.
  *
  * Stays in the foreground (the agent detaches it); one per state dir
  * (flock on DIR/zmworkerd.pid). SIGTERM: stop claiming, let the running
@@ -18,6 +21,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,17 +30,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <qb/qbipcc.h>
+
 #include "understudy/buf.h"
 #include "understudy/clock.h"
 #include "understudy/lock.h"
 #include "understudy/log.h"
+#include "understudy/net.h"
 #include "understudy/node.h"
 #include "zmd.h"
 #include "zmipc.h"
 #include "zmreq.h"
+#include "zmspool.h"
 
 #define EX_USAGE_ZM	2
-#define SPOOL_MAX	(1 << 20)
 
 struct zmd zmd;
 
@@ -118,7 +125,7 @@ zmd_run_begin(struct zm_doc *d, double start)
 	zmd.runs = realloc(zmd.runs, (zmd.nruns + 1) * sizeof(*zmd.runs));
 	zmd.runs[zmd.nruns++] = r;
 	zmd.started++;
-	if (argv == NULL || zm_run_start(r, argv, zmd.test_timeout, why, sizeof(why)) < 0) {
+	if (argv == NULL || zm_run_start(r, argv, zmd.user, zmd.test_timeout, why, sizeof(why)) < 0) {
 		/* Recorded as this run's failure, never retried in a loop. */
 		log_err("zmworkerd: %s: %s", d->id, why);
 		if (r->messages == NULL)
@@ -193,47 +200,29 @@ sigterm_cb(int32_t sig, void *data)
 	return 0;
 }
 
-static void
-spool_reject(const char *dir, const char *name, const char *why)
-{
-	char from[4096], to[4200];
-	struct buf b = BUF_INIT;
-
-	snprintf(from, sizeof(from), "%s/%s", dir, name);
-	snprintf(to, sizeof(to), "%s/rejected", dir);
-	mkdir(to, 0750);
-	snprintf(to, sizeof(to), "%s/rejected/%s", dir, name);
-	rename(from, to);
-	snprintf(to, sizeof(to), "%s/rejected/%s.why", dir, name);
-	buf_printf(&b, "%s\n", why);
-	buf_write_file(&b, to, 0640);
-	buf_free(&b);
-	log_warn("zmworkerd: spool %s rejected: %s", name, why);
-}
-
 /* The CouchDB habit: drop a document in, it is submitted and removed. */
 static void
 spool_scan(void)
 {
 	DIR *dir;
 	struct dirent *de;
+	int dfd;
 
 	if (zmd.spool == NULL || zmd.stopping || !zmd.joined ||
 	    (dir = opendir(zmd.spool)) == NULL)
 		return;
+	dfd = dirfd(dir);
 	while ((de = readdir(dir)) != NULL) {
 		size_t len = strlen(de->d_name);
-		char path[4096], id[ZM_ID_MAX], why[512];
+		char id[ZM_ID_MAX], why[512];
 		struct buf b = BUF_INIT;
 		json_error_t jerr;
 		json_t *doc;
 
 		if (len < 6 || de->d_name[0] == '.' || strcmp(de->d_name + len - 5, ".json") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", zmd.spool, de->d_name);
-		if (buf_read_file(&b, path, SPOOL_MAX) < 0) {
-			snprintf(why, sizeof(why), "cannot read: %s", strerror(errno));
-			spool_reject(zmd.spool, de->d_name, why);
+		if (zm_spool_read(dfd, de->d_name, &b, why, sizeof(why)) < 0) {
+			zm_spool_reject(dfd, de->d_name, why);
 			buf_free(&b);
 			continue;
 		}
@@ -241,12 +230,12 @@ spool_scan(void)
 		buf_free(&b);
 		if (doc == NULL) {
 			snprintf(why, sizeof(why), "line %d: %s", jerr.line, jerr.text);
-			spool_reject(zmd.spool, de->d_name, why);
+			zm_spool_reject(dfd, de->d_name, why);
 		} else if (zmd_submit(doc, id, sizeof(id), why, sizeof(why)) < 0)
-			spool_reject(zmd.spool, de->d_name, why);
+			zm_spool_reject(dfd, de->d_name, why);
 		else {
 			log_info("zmworkerd: spool %s submitted as %s", de->d_name, id);
-			unlink(path);
+			unlinkat(dfd, de->d_name, 0);
 		}
 		json_decref(doc);
 	}
@@ -299,7 +288,7 @@ usage(void)
 	    "usage: zmworkerd --state-dir DIR [--group NAME] [--max-parallel N]\n"
 	    "                 [--test-timeout S] [--zonemaster PROG] [--profile FILE]\n"
 	    "                 [--hints FILE] [--spool DIR] [--nodename NAME] [--drain S]\n"
-	    "                 [--debug] [-- EXTRA-ZONEMASTER-ARGS...]\n");
+	    "                 [--user USER] [--debug] [-- EXTRA-ZONEMASTER-ARGS...]\n");
 	exit(EX_USAGE_ZM);
 }
 
@@ -326,6 +315,39 @@ extra_add(size_t *n, const char *a)
 	zmd.extra[++*n] = NULL;
 }
 
+/* Root runs the tests as an unprivileged user; anyone else can only run
+ * them as itself. Checked once here so a missing user stops the start
+ * instead of failing every test. */
+static void
+check_user(void)
+{
+	struct passwd *pw;
+
+	if (zmd.user == NULL && geteuid() == 0)
+		zmd.user = ZM_USER_DEFAULT;
+	if (zmd.user == NULL)
+		return;
+	if ((pw = getpwnam(zmd.user)) == NULL)
+		fatal(1, "zmworkerd: --user %s: no such user (the package creates "
+		    ZM_USER_DEFAULT "; or name another)", zmd.user);
+	if (geteuid() != 0 && pw->pw_uid != geteuid())
+		fatal(EX_USAGE_ZM, "zmworkerd: --user %s: only root can run tests as another user",
+		    zmd.user);
+	if (geteuid() != 0)
+		zmd.user = NULL;	/* already that user: nothing to switch */
+	else if (pw->pw_uid == 0)
+		log_warn("zmworkerd: --user %s: zonemaster-cli runs as root", zmd.user);
+	/* The test reads them, as that user: say so now, not in every result. */
+	for (size_t i = 0; zmd.extra[i] != NULL && zmd.extra[i + 1] != NULL; i++) {
+		char why[512];
+
+		if ((strcmp(zmd.extra[i], "--profile") == 0 || strcmp(zmd.extra[i], "--hints") == 0) &&
+		    zm_run_can_read(zmd.user, zmd.extra[i + 1], why, sizeof(why)) != 0)
+			fatal(1, "zmworkerd: %s %s: not readable by %s: %s", zmd.extra[i],
+			    zmd.extra[i + 1], zmd.user ? zmd.user : "this user", why);
+	}
+}
+
 static void
 parse_args(int argc, char **argv, int *debug)
 {
@@ -340,6 +362,7 @@ parse_args(int argc, char **argv, int *debug)
 		{ "spool", required_argument, NULL, 's' },
 		{ "nodename", required_argument, NULL, 'n' },
 		{ "drain", required_argument, NULL, 'D' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "debug", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -364,6 +387,7 @@ parse_args(int argc, char **argv, int *debug)
 		case 's': zmd.spool = optarg; break;
 		case 'n': zmd.nodename = optarg; break;
 		case 'D': zmd.drain_s = num_opt("drain", optarg, 0, 86400); break;
+		case 'u': zmd.user = optarg; break;
 		case 'v': *debug = 1; break;
 		default: usage();
 		}
@@ -383,6 +407,31 @@ parse_args(int argc, char **argv, int *debug)
 	zmd.ipc_name = ipc;
 }
 
+/* Someone holds our IPC name: say who (net_peer_is names the process), so
+ * the admin finds the impostor or the zmworkerd of another state_dir on
+ * the same group. */
+static void
+ipc_fatal(void)
+{
+	int e = errno;
+	qb_ipcc_connection_t *c;
+	char peer[256];
+	int32_t fd;
+
+	if (e == EADDRINUSE && (c = qb_ipcc_connect(zmd.ipc_name, ZM_IPC_MAX)) != NULL) {
+		/* (uid_t)-1 is no process's uid: only the description is wanted. */
+		if (qb_ipcc_fd_get(c, &fd) == 0 &&
+		    net_peer_is(fd, (uid_t)-1, NULL, NULL, peer, sizeof(peer)) == -1 &&
+		    strncmp(peer, "uid ", 4) == 0) {
+			qb_ipcc_disconnect(c);
+			fatal(1, "zmworkerd: IPC service %s is taken by %s; zmctl trusts only "
+			    "root: stop it first", zmd.ipc_name, peer);
+		}
+		qb_ipcc_disconnect(c);
+	}
+	fatal(1, "zmworkerd: cannot offer IPC service %s: %s", zmd.ipc_name, strerror(e));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -392,6 +441,7 @@ main(int argc, char **argv)
 
 	parse_args(argc, argv, &debug);
 	log_init("zmworkerd", 1, debug);
+	check_user();
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(docs, sizeof(docs), "%s/docs", zmd.state_dir);
 	if ((mkdir(zmd.state_dir, 0750) < 0 && errno != EEXIST) ||
@@ -413,8 +463,7 @@ main(int argc, char **argv)
 		fatal(1, "zmworkerd: cannot read %s: %s", docs, strerror(errno));
 	zmd.loop = qb_loop_create();
 	if (zmd_ipc_init() < 0)
-		fatal(1, "zmworkerd: cannot offer IPC service %s: %s", zmd.ipc_name,
-		    strerror(errno));
+		ipc_fatal();
 	zmd_cluster_init();
 	log_info("zmworkerd: %d document(s) from %s; max_parallel %d", n, docs,
 	    zmd.max_parallel);

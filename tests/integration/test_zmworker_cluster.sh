@@ -10,9 +10,16 @@ lab_init
 need corosync jq
 ZMD=$TOP_BUILDDIR/helpers/zmworker/zmworkerd
 ZMCTL=$TOP_BUILDDIR/helpers/zmworker/zmctl
-FAKE=$(cd "$(dirname "$0")/../tools" && pwd)/zm-fake
+TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
+"$TOOLS/zm-user" >/dev/null || fail "cannot create the test user"
+# Tests run as that user with a clean environment: the fake and its
+# settings live in the lab.
+mkdir -p "$LAB_DIR/bin"
+cp "$TOOLS/zm-fake" "$LAB_DIR/bin/"
+FAKE=$LAB_DIR/bin/zm-fake
 MAXP=3
-export ZMFAKE_LOG=$LAB_DIR/runs.log ZMFAKE_DELAY=0.1 ZMFAKE_SLOW=4
+ZMFAKE_LOG=$LAB_DIR/runs.log
+printf '%s\n' "ZMFAKE_LOG=$ZMFAKE_LOG" ZMFAKE_DELAY=0.1 ZMFAKE_SLOW=4 >"$LAB_DIR/bin/zm-fake.env"
 : >"$ZMFAKE_LOG"
 chmod 666 "$ZMFAKE_LOG"
 

@@ -3,10 +3,14 @@
 # live in the lab's private DNS world (a fake root, TLD and example.test),
 # sharing one mount namespace that sees the world's resolv.conf. A request
 # in the seed's format gets a result with every field the seed names.
+# zonemaster-cli runs as the unprivileged user (zmworkerd's default), so
+# it must read the world's hints as that user.
 . "$(dirname "$0")/lib.sh"
 lab_init
 need zonemaster-cli corosync jq
+ZMUSER=$("$(dirname "$0")/../tools/zm-user") || fail "cannot create the test user"
 start_dns_world
+runuser -u "$ZMUSER" -- test -r "$DNS_HINTS" || fail "$ZMUSER cannot read $DNS_HINTS"
 d=$LAB_DIR/zmnode
 mkdir -p "$d/corosync"
 cat >"$d/corosync.conf" <<EOF
@@ -86,5 +90,9 @@ jq -e 'any(.results[0].messages[]; .module == "DNSSEC")' "$d/r2.json" >/dev/null
 # The document on disk is the seed's format (and the runner fsynced it).
 jq -e 'has("_id") and has("name") and has("request") and (.results[0] | has("end_time"))' \
 	"$d/zm/docs/$id1.json" >/dev/null || fail "stored document: $(head -c 300 "$d/zm/docs/$id1.json")"
-log "example.test: $n1 messages; undelegated with NS and DS: $n2 messages; IDN labels right"
+# Seen while one runs: the test's process belongs to $ZMUSER.
+id4=$(echo '{"name": "example.test", "request": {"ipv6": false}}' | zm submit - | jq -r .id)
+wait_for 20 "a zonemaster-cli run by $ZMUSER" pgrep -u "$ZMUSER" -f zonemaster-cli
+zm wait -t 120 "$id4" >/dev/null || fail "wait $id4"
+log "example.test: $n1 messages; undelegated with NS and DS: $n2 messages; IDN labels right; run as $ZMUSER"
 log "PASS"

@@ -1,21 +1,41 @@
 /* zmworker's parsers and merge rules: request validation with hostile
  * documents (each refusal names the field), IDNA labels, zonemaster-cli's
- * argv, output lines, and the document store: claims, union merges in any
- * order, departed members, cancel, save and load. */
+ * argv, output lines, a run's confinement (user, fds, cwd, environment),
+ * and the document store: claims, union merges in any order, departed
+ * members, cancel, save and load, which saves fsync; hostile spool
+ * entries. */
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../helpers/zmworker/zmdoc.h"
 #include "../../helpers/zmworker/zmreq.h"
 #include "../../helpers/zmworker/zmrun.h"
+#include "../../helpers/zmworker/zmspool.h"
 #include "check_main.h"
+
+/* Linked with -Wl,--wrap=fsync: counts the store's fsyncs. */
+int	__real_fsync(int);
+int	__wrap_fsync(int);
+static int fsyncs;
+
+int
+__wrap_fsync(int fd)
+{
+	fsyncs++;
+	return __real_fsync(fd);
+}
 
 /* Checks text; returns the reason ("" when accepted). */
 static const char *
@@ -240,6 +260,137 @@ result(const char *node, double start, int finished, int nmsg)
 	return r;
 }
 
+/* Runs argv as user to the end, reading as zmworkerd does; the status. */
+static int
+run_to_end(char *const argv[], const char *user, struct zm_run *r)
+{
+	char why[256] = "";
+	int st;
+
+	memset(r, 0, sizeof(*r));
+	ck_assert_msg(zm_run_start(r, argv, user, 10, why, sizeof(why)) == 0, "%s", why);
+	while (r->out_fd >= 0 || r->err_fd >= 0) {
+		struct pollfd p[2] = { { r->out_fd, POLLIN, 0 }, { r->err_fd, POLLIN, 0 } };
+
+		poll(p, 2, 1000);
+		for (int i = 0; i < 2; i++)
+			if (p[i].fd >= 0 && p[i].revents && zm_run_read(r, p[i].fd))
+				close(p[i].fd);
+	}
+	ck_assert_int_eq(waitpid(r->pid, &st, 0), r->pid);
+	r->pid = 0;
+	r->wstatus = st;
+	return st;
+}
+
+/* The first message's args of a probe that must succeed. */
+static json_t *
+run_probe(char *const argv[], const char *user, struct zm_run *r)
+{
+	int st = run_to_end(argv, user, r);
+
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "probe failed: %s",
+	    r->err.data ? r->err.data : "");
+	ck_assert_uint_eq(json_array_size(r->messages), 1);
+	return json_object_get(json_array_get(r->messages, 0), "args");
+}
+
+/* zonemaster-cli parses what hostile name servers say: it gets nothing of
+ * ours. The probe uses shell builtins only, so every fd it lists is one
+ * it inherited. */
+#define PROBE "fds=; for f in /proc/$$/fd/*; do [ -e \"$f\" ] && fds=\"$fds${fds:+,}${f##*/}\"; done; " \
+	"while read k v rest; do [ \"$k\" = Uid: ] && uid=$v; done </proc/self/status; " \
+	"printf '{\"tag\":\"P\",\"level\":\"INFO\",\"args\":{\"uid\":%s,\"fds\":\"%s\"," \
+	"\"cwd\":\"%s\",\"path\":\"%s\",\"home\":\"%s\",\"leak\":\"%s\"}}\\n' " \
+	"\"$uid\" \"$fds\" \"$PWD\" \"$PATH\" \"$HOME\" \"${ZMTEST_SECRET:-}\""
+
+START_TEST(run_confined)
+{
+	char sh[] = "sh", c[] = "-c", probe[] = PROBE, *argv[] = { sh, c, probe, NULL };
+	struct passwd *pw = getpwnam("nobody");
+	int leaked = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC: as libqb's */
+	struct zm_run r;
+	json_t *a;
+
+	ck_assert_int_ge(leaked, 3);
+	setenv("ZMTEST_SECRET", "from the daemon", 1);
+	a = run_probe(argv, geteuid() == 0 && pw ? "nobody" : NULL, &r);
+	if (geteuid() == 0 && pw)
+		ck_assert_int_eq(json_integer_value(json_object_get(a, "uid")), (int)pw->pw_uid);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "fds")), "0,1,2");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "cwd")), "/");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "path")),
+	    "/usr/local/bin:/usr/bin:/bin");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "leak")), "");
+	if (geteuid() == 0 && pw)
+		ck_assert_str_eq(json_string_value(json_object_get(a, "home")), pw->pw_dir);
+	zm_run_free(&r);
+	close(leaked);
+	unsetenv("ZMTEST_SECRET");
+}
+END_TEST
+
+/* A test that prints without end (runaway, or owned by a name server's
+ * answer) is killed at ZM_OUTPUT_MAX: the root daemon's memory is bounded. */
+START_TEST(run_output_bounded)
+{
+	char sh[] = "sh", c[] = "-c",
+	    flood[] = "yes '{\"tag\":\"T\",\"level\":\"INFO\",\"args\":{}}' | head -c 40000000";
+	char *argv[] = { sh, c, flood, NULL };
+	struct zm_run r;
+	json_t *entry = json_pack("{ss s[]}", "nodename", "n1", "messages"), *res, *m, *note = NULL;
+	size_t i;
+
+	run_to_end(argv, NULL, &r);
+	ck_assert_int_eq(r.killed, ZM_KILL_OUTPUT);
+	ck_assert_uint_le(json_array_size(r.messages), ZM_OUTPUT_MAX / 30);
+	res = zm_run_result(&r, entry);
+	json_array_foreach(json_object_get(res, "messages"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "tag")), "TEST_FAILED") == 0)
+			note = m;
+	ck_assert_ptr_nonnull(note);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(note, "args"),
+	    "output_limit")), ZM_OUTPUT_MAX);
+	json_decref(res);
+	json_decref(entry);
+	zm_run_free(&r);
+}
+END_TEST
+
+START_TEST(run_refusals)
+{
+	char sh[] = "sh", c[] = "-c", t[] = "true", nx[] = "/nonexistent/zm";
+	char *argv[] = { sh, c, t, NULL }, *none[] = { nx, NULL };
+	char why[256];
+	struct zm_run r;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(zm_run_start(&r, argv, "no-such-user-zm", 10, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "user no-such-user-zm: no such user");
+	zm_run_free(&r);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(zm_run_start(&r, none, NULL, 10, why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "/nonexistent/zm") != NULL, "%s", why);
+	zm_run_free(&r);
+	/* The profile and hints are read by the test's user. */
+	ck_assert_int_eq(zm_run_can_read(NULL, "/etc/hostname", why, sizeof(why)), 0);
+	ck_assert_int_eq(zm_run_can_read(NULL, "/nonexistent/profile", why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "No such file or directory");
+	ck_assert_int_eq(zm_run_can_read("no-such-user-zm", "/etc/hostname", why, sizeof(why)), -1);
+	if (geteuid() == 0 && getpwnam("nobody") != NULL) {
+		char priv[] = "/tmp/test-zm-private-XXXXXX";
+		int fd = mkstemp(priv);	/* 0600, root's */
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(zm_run_can_read("nobody", priv, why, sizeof(why)), -1);
+		ck_assert_str_eq(why, "Permission denied");
+		ck_assert_int_eq(zm_run_can_read(NULL, priv, why, sizeof(why)), 0);
+		close(fd);
+		unlink(priv);
+	}
+}
+END_TEST
+
 START_TEST(claims)
 {
 	struct zm_store *s = zm_store_new(dir, member, NULL);
@@ -389,6 +540,136 @@ START_TEST(save_and_load)
 }
 END_TEST
 
+/* A copy saved without fsync never replaces a durable file: a crash
+ * between the rename and the write-back would leave the name with none of
+ * its data, and the request that was acknowledged would be gone. */
+START_TEST(save_never_tears_durable)
+{
+	struct zm_store *s = zm_store_new(dir, member, NULL);
+	json_t *doc = request("01-1-6", "d.test"), *doc2 = request("01-1-7", "e.test");
+	struct zm_doc *d, *d2;
+	int changed, before;
+
+	d = zm_store_merge(s, doc, &changed);
+	d2 = zm_store_merge(s, doc2, &changed);
+	fsyncs = 0;
+	ck_assert_int_eq(zm_doc_save(s, d2, 0), 0);	/* a new name: may be torn */
+	ck_assert_int_eq(fsyncs, 0);
+	ck_assert_int_eq(zm_doc_save(s, d, 1), 0);	/* file and directory */
+	ck_assert_int_eq(fsyncs, 2);
+	zm_doc_cancel(s, d, 5.0);
+	before = fsyncs;
+	ck_assert_int_eq(zm_doc_save(s, d, 0), 0);	/* replaces the durable one */
+	ck_assert_int_ge(fsyncs, before + 1);
+	zm_store_free(s);
+	/* What a restart finds is all there is: never replaced unsynced. */
+	s = zm_store_new(dir, member, NULL);
+	ck_assert_int_eq(zm_store_load(s), 2);
+	d2 = zm_store_get(s, "01-1-7");
+	zm_doc_cancel(s, d2, 6.0);
+	before = fsyncs;
+	ck_assert_int_eq(zm_doc_save(s, d2, 0), 0);
+	ck_assert_int_ge(fsyncs, before + 1);
+	json_decref(doc);
+	json_decref(doc2);
+	zm_store_free(s);
+}
+END_TEST
+
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Reads an entry; returns "" or the refusal. */
+static const char *
+spool_try(int dfd, const char *name)
+{
+	static char why[512];
+	struct buf b = BUF_INIT;
+
+	why[0] = '\0';
+	if (zm_spool_read(dfd, name, &b, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	else
+		ck_assert_msg(why[0] != '\0', "%s refused without a reason", name);
+	buf_free(&b);
+	return why;
+}
+
+/* What a user who may write the spool plants for a root daemon: a symlink
+ * to a secret, a fifo (an open would block the daemon), a hard link, a
+ * huge file, and rejected/ as a symlink out of the spool. */
+START_TEST(spool_hostile)
+{
+	char spool[128], secret[128], outside[128], p[256], q[256], big[ZM_SPOOL_MAX + 2];
+	struct buf b = BUF_INIT;
+	struct stat st;
+	char why[512];
+	int dfd;
+
+	snprintf(spool, sizeof(spool), "%s/spool", dir);
+	snprintf(secret, sizeof(secret), "%s/secret", dir);
+	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	ck_assert_int_eq(mkdir(spool, 0750), 0);
+	ck_assert_int_eq(mkdir(outside, 0750), 0);
+	write_text(secret, "root:SECRET-HASH:19000:0:99999:7:::\n");
+	ck_assert_int_ge(dfd = open(spool, O_RDONLY | O_DIRECTORY), 0);
+
+	snprintf(p, sizeof(p), "%s/good.json", spool);
+	write_text(p, "{\"name\": \"x.test\"}");
+	ck_assert_int_eq(zm_spool_read(dfd, "good.json", &b, why, sizeof(why)), 0);
+	ck_assert_str_eq(b.data, "{\"name\": \"x.test\"}");
+	buf_free(&b);
+
+	snprintf(p, sizeof(p), "%s/link.json", spool);
+	ck_assert_int_eq(symlink(secret, p), 0);
+	ck_assert_str_eq(spool_try(dfd, "link.json"), "a symbolic link: refused");
+	snprintf(p, sizeof(p), "%s/fifo.json", spool);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	ck_assert_str_eq(spool_try(dfd, "fifo.json"), "not a regular file: refused");
+	snprintf(p, sizeof(p), "%s/hard.json", spool);
+	ck_assert_int_eq(link(secret, p), 0);
+	ck_assert_str_eq(spool_try(dfd, "hard.json"), "a file with 2 links: refused");
+	snprintf(p, sizeof(p), "%s/big.json", spool);
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	write_text(p, big);
+	ck_assert_str_eq(spool_try(dfd, "big.json"), "larger than 1048576 bytes: refused");
+	ck_assert_str_eq(spool_try(dfd, "none.json"), "No such file or directory");
+
+	/* rejected/ planted as a symlink out of the spool: moved aside. */
+	snprintf(p, sizeof(p), "%s/rejected", spool);
+	ck_assert_int_eq(symlink(outside, p), 0);
+	zm_spool_reject(dfd, "link.json", "a symbolic link: refused");
+	ck_assert_int_eq(lstat(p, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	snprintf(q, sizeof(q), "%s/link.json", outside);
+	ck_assert_int_eq(access(q, F_OK), -1);
+	/* the link itself moved, its target untouched */
+	snprintf(q, sizeof(q), "%s/rejected/link.json", spool);
+	ck_assert_int_eq(lstat(q, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(buf_read_file(&b, secret, 4096), 0);
+	ck_assert_str_eq(b.data, "root:SECRET-HASH:19000:0:99999:7:::\n");
+	buf_free(&b);
+	snprintf(q, sizeof(q), "%s/rejected/link.json.why", spool);
+	ck_assert_int_eq(buf_read_file(&b, q, 4096), 0);
+	ck_assert_str_eq(b.data, "a symbolic link: refused\n");
+	buf_free(&b);
+	zm_spool_reject(dfd, "fifo.json", "not a regular file: refused");
+	snprintf(q, sizeof(q), "%s/rejected/fifo.json", spool);
+	ck_assert_int_eq(lstat(q, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	close(dfd);
+}
+END_TEST
+
 START_TEST(hostile_documents)
 {
 	struct zm_store *s = zm_store_new(dir, member, NULL);
@@ -438,13 +719,18 @@ suite(void)
 	tcase_add_test(t, labels);
 	tcase_add_test(t, argv_from_request);
 	tcase_add_test(t, output_lines);
+	tcase_add_test(t, run_confined);
+	tcase_add_test(t, run_output_bounded);
+	tcase_add_test(t, run_refusals);
 	suite_add_tcase(s, t);
 	tcase_add_checked_fixture(st, store_setup, store_teardown);
 	tcase_add_test(st, claims);
 	tcase_add_test(st, merge_any_order);
 	tcase_add_test(st, progress_and_finish);
 	tcase_add_test(st, save_and_load);
+	tcase_add_test(st, save_never_tears_durable);
 	tcase_add_test(st, hostile_documents);
+	tcase_add_test(st, spool_hostile);
 	suite_add_tcase(s, st);
 	return s;
 }
