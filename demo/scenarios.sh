@@ -26,6 +26,8 @@ scn_prepare() {
 		"$b"/helpers/mirror/mirror-sync "$b"/helpers/mirror/mirror-serve \
 		"$b"/helpers/zmworker/zmworkerd "$b"/helpers/zmworker/zmctl "$SCN_BIN/"
 	cp "$SCN_TOP/tests/tools/zm-fake" "$SCN_BIN/"
+	# zmworker runs its tests as _zmworker (the Debian package creates it).
+	"$SCN_TOP/tests/tools/zm-user" >/dev/null || fail "cannot create the zmworker test user"
 	cp "$b"/agents/pgwarm "$b"/agents/mirror "$b"/agents/dnsrr "$b"/agents/zmworker "$LAB_DIR/ocf/"
 	node_sshd_setup "$SCN_SSH" 3
 	chown postgres: "$SCN_SSH/client_key" "$SCN_SSH/known_hosts"	# root reads it too
