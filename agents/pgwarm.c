@@ -701,8 +701,10 @@ standby_check(struct ocf_rsc *r)
 	repair_note(r, f = follow_check(r, &mine, why, sizeof(why)), why);
 	if (f != FOLLOW_OK) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
-		return ocf_fail(OCF_ERR_GENERIC, "this standby cannot follow the primary: %s; %s",
-		    why, repair_hint(r, f));
+		/* Pacemaker keeps 128 bytes of an exit reason: the finding first,
+		 * what happens next in the log. */
+		log_warn("%s", repair_hint(r, f));
+		return ocf_fail(OCF_ERR_GENERIC, "cannot follow the primary: %s", why);
 	}
 	record_set(r, ELECT_STANDBY, &mine);
 	ocf_promotion_set(r, verdict_score(judge(r, &mine, why, sizeof(why))));
@@ -847,21 +849,29 @@ static enum ocf_exitcode rewind_from(struct ocf_rsc *, const struct node *);
 /* Rewinds or re-seeds from the primary that answers, per failback=; copy:
  * only a re-seed can help (the WAL is gone), whatever failback says but
  * manual. */
+/* repair() could not run yet: no primary answers (one being restarted,
+ * or none left). Never returned to Pacemaker. */
+#define REPAIR_DEFERRED	OCF_NOT_RUNNING
+
 static enum ocf_exitcode
 repair(struct ocf_rsc *r, const char *cause, int copy)
 {
 	int src;
 
-	if ((src = find_primary(r)) == -1)
-		return ocf_fail(OCF_ERR_GENERIC, "%s, but no primary answers to fail back from",
-		    cause);
+	if ((src = find_primary(r)) == -1) {
+		/* A failed start would ban this node for good; a standby that
+		 * cannot follow is harmless (its monitor fails, it is never
+		 * promoted) and is repaired by the recovery once a primary answers. */
+		log_warn("%s, but no primary answers to fail back from: starting as a standby "
+		    "that cannot be promoted until it is repaired", cause);
+		return REPAIR_DEFERRED;
+	}
 	if (strcmp(ocf_str(r, P_FAILBACK), "manual") == 0)
 		/* Not ERR_CONFIGURED: that would stop the clone everywhere. */
-		return ocf_fail(OCF_ERR_GENERIC, "%s; %s is primary. failback=manual: rewind (pg_rewind "
-		    "-D %s --source-server='host=%s port=%ld') or re-seed %s by hand, then crm "
-		    "resource cleanup; or set failback=rewind|reseed", cause,
-		    P(r)->nodes.v[src].name, ocf_str(r, P_PGDATA), P(r)->nodes.v[src].addr,
-		    ocf_int(r, P_PGPORT), ocf_str(r, P_PGDATA));
+		return ocf_fail(OCF_ERR_GENERIC, "failback=manual: %s -D %s --source-server='host=%s "
+		    "port=%ld', then crm resource cleanup (or set failback=rewind|reseed); %s",
+		    copy ? "pg_basebackup" : "pg_rewind", ocf_str(r, P_PGDATA),
+		    P(r)->nodes.v[src].addr, ocf_int(r, P_PGPORT), cause);
 	log_info("%s: failback=%s from %s", cause, copy ? "reseed" : ocf_str(r, P_FAILBACK),
 	    P(r)->nodes.v[src].name);
 	if (copy || strcmp(ocf_str(r, P_FAILBACK), "reseed") == 0)
@@ -953,13 +963,13 @@ failback(struct ocf_rsc *r)
 		if (rc == OCF_SUCCESS)
 			unlink(note);
 		buf_free(&b);
-		return rc;
+		return rc == REPAIR_DEFERRED ? OCF_SUCCESS : rc;
 	}
 	unlink(note);
 	buf_free(&b);
 	if (!stopped_diverged(r, &c, why, sizeof(why)))
 		return OCF_SUCCESS;
-	return repair(r, why, 0);
+	return (rc = repair(r, why, 0)) == REPAIR_DEFERRED ? OCF_SUCCESS : rc;
 }
 
 /* What the server said on its way out, when it refused our timeline: its
@@ -1054,7 +1064,9 @@ start_standby(struct ocf_rsc *r)
 	if ((rc = start_standby_once(r, &refused, cause, sizeof(cause))) == OCF_SUCCESS ||
 	    !refused)
 		return rc;
-	if ((rc = repair(r, cause, 0)) != OCF_SUCCESS)
+	if ((rc = repair(r, cause, 0)) == REPAIR_DEFERRED)
+		return ocf_fail(OCF_ERR_GENERIC, "%s; no primary answers to fail back from", cause);
+	if (rc != OCF_SUCCESS)
 		return rc;
 	return start_standby_once(r, NULL, NULL, 0);
 }
