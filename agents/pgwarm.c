@@ -858,6 +858,8 @@ repair(struct ocf_rsc *r, const char *cause, int copy)
 {
 	int src;
 
+	/* Not waiting for one here: the promotion that would bring it may be
+	 * in the same transition as this start. */
 	if ((src = find_primary(r)) == -1) {
 		/* A failed start would ban this node for good; a standby that
 		 * cannot follow is harmless (its monitor fails, it is never
@@ -978,7 +980,8 @@ static int
 log_says_diverged(struct ocf_rsc *r, char *why, size_t whylen)
 {
 	static const char *const says[] = { "is not a child of this server's history",
-	    "forked off current database system timeline", NULL };
+	    "forked off current database system timeline", "does not contain minimum recovery point",
+	    NULL };
 	char tail[65536];
 	struct stat st;
 	ssize_t n;
