@@ -974,14 +974,20 @@ failback(struct ocf_rsc *r)
 	return (rc = repair(r, why, 0)) == REPAIR_DEFERRED ? OCF_SUCCESS : rc;
 }
 
-/* What the server said on its way out, when it refused our timeline: its
- * log's tail (the file is system_user's: no symlink followed, no FIFO). */
+/* What the server refused to start for, in its log since offset since. */
+static const char *const refused_timeline[] = { "is not a child of this server's history",
+    "forked off current database system timeline", "does not contain minimum recovery point",
+    NULL };
+/* A postmaster killed a moment ago: its pid not yet reaped, or its
+ * orphaned backends still attached to the shared memory. */
+static const char *const refused_leftovers[] = { "lock file \"postmaster.pid\" already exists",
+    "is still in use", NULL };
+
+/* The server's log since offset since: the first line that says one of
+ * says, into why. The file is system_user's: no symlink followed, no FIFO. */
 static int
-log_says_diverged(struct ocf_rsc *r, char *why, size_t whylen)
+log_says(struct ocf_rsc *r, off_t since, const char *const *says, char *why, size_t whylen)
 {
-	static const char *const says[] = { "is not a child of this server's history",
-	    "forked off current database system timeline", "does not contain minimum recovery point",
-	    NULL };
 	char tail[65536];
 	struct stat st;
 	ssize_t n;
@@ -989,19 +995,22 @@ log_says_diverged(struct ocf_rsc *r, char *why, size_t whylen)
 
 	if ((fd = open(ocf_str(r, P_LOGFILE), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (n = pread(fd, tail, sizeof(tail) - 1, st.st_size > (off_t)sizeof(tail) - 1 ?
-	    st.st_size - (off_t)sizeof(tail) + 1 : 0)) > 0) {
-		tail[n] = '\0';
-		for (size_t i = 0; says[i] && !hit; i++) {
-			const char *at = strstr(tail, says[i]), *bol = at;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > since) {
+		if (st.st_size - since > (off_t)sizeof(tail) - 1)
+			since = st.st_size - (off_t)sizeof(tail) + 1;
+		if ((n = pread(fd, tail, sizeof(tail) - 1, since)) > 0) {
+			tail[n] = '\0';
+			for (size_t i = 0; says[i] && !hit; i++) {
+				const char *at = strstr(tail, says[i]), *bol = at;
 
-			if (at == NULL)
-				continue;
-			while (bol > tail && bol[-1] != '\n')
-				bol--;
-			snprintf(why, whylen, "the server says: %.*s", (int)strcspn(bol, "\n"), bol);
-			hit = 1;
+				if (at == NULL)
+					continue;
+				while (bol > tail && bol[-1] != '\n')
+					bol--;
+				snprintf(why, whylen, "the server says: %.*s", (int)strcspn(bol, "\n"),
+				    bol);
+				hit = 1;
+			}
 		}
 	}
 	close(fd);
@@ -1018,6 +1027,7 @@ start_standby_once(struct ocf_rsc *r, int *refused, char *cause, size_t causelen
 	enum pg_role ro;
 	off_t logpos = 0;
 	struct stat st;
+	int leftovers = 0;
 
 	if (refused)
 		*refused = 0;
@@ -1025,6 +1035,7 @@ start_standby_once(struct ocf_rsc *r, int *refused, char *cause, size_t causelen
 	    signal_file(r, "recovery.signal", 0, why, sizeof(why)) == -1 ||
 	    signal_file(r, "standby.signal", 1, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
+again:
 	if (stat(ocf_str(r, P_LOGFILE), &st) == 0)
 		logpos = st.st_size;
 	if (pg_ctl(r, "start", why, sizeof(why)) == -1)
@@ -1042,14 +1053,20 @@ start_standby_once(struct ocf_rsc *r, int *refused, char *cause, size_t causelen
 		}
 		if (ro == ROLE_PRIMARY)
 			return ocf_fail(OCF_ERR_GENERIC, "started as a primary despite standby.signal");
+		if (ro == ROLE_STOPPED && log_says(r, logpos, refused_leftovers, why, sizeof(why)) &&
+		    ++leftovers <= 20) {
+			/* A restart in place right after a kill -9: wait for the
+			 * old processes to be gone, then try again. */
+			usleep(500000);
+			goto again;
+		}
 		if (ro == ROLE_STOPPED && clock_ms() - t0 > 5000) {
 			snprintf(why, sizeof(why), "the server exited");
 			break;
 		}
 		usleep(100000);
 	}
-	if (refused && stat(ocf_str(r, P_LOGFILE), &st) == 0 && st.st_size > logpos &&
-	    log_says_diverged(r, cause, causelen)) {
+	if (refused && log_says(r, logpos, refused_timeline, cause, causelen)) {
 		*refused = 1;
 		return OCF_ERR_GENERIC;
 	}

@@ -141,7 +141,7 @@ for r in $(seq 1 "$rounds"); do
 		wait_for 90 "round $r: node$i follows node$np" has_row "$i" $((r * 100000 + 99999))
 	done
 	fms=$(( ($(date +%s%N) - fstart) / 1000000 ))
-	seg=$(node_exec "$np" attrd_updater -Q -n pgwarm-pg-last-archived 2>/dev/null | sed -n 's/.*value="\([^"]*\)".*/\1/p')
+	seg=$(node_exec "$np" attrd_updater -Q -n pgwarm-pg-last-archived 2>/dev/null | sed -n 's/.*value="\([^"]*\)".*/\1/p' | head -n 1)
 	echo "RESULT pgwarm_fault round=$r event=$ev $detail ms=$ms acked=$acked lost=$lost first_lost=$first primary=node$np follow_ms=$fms last_archived=${seg:-?}"
 	log "round $r: $ev $detail: node$np primary after $ms ms; $acked acknowledged, $lost lost${first:+ (from id $first)}; standbys followed in $fms ms"
 	k_rounds[$ev]=$(( ${k_rounds[$ev]:-0} + 1 ))
