@@ -463,16 +463,29 @@ standby_pos(struct ocf_rsc *r, struct wal_pos *pos)
 
 /* ------------------------------------------------------------ election */
 
+/* Pacemaker passes crm_feature_set to every action. Without it the agent
+ * runs by hand, under ocf-tester or as a Heartbeat v1 script: whoever runs
+ * it chose the primary, and there are no node attributes to elect by. */
+static int
+under_pacemaker(void)
+{
+	const char *fs = getenv("OCF_RESKEY_crm_feature_set");
+
+	return fs && *fs;
+}
+
 /* A node's record (elect.h): 1 found, 0 none, -1 unknown (query failed or
  * a value that does not parse: counted as unknown, never as "behind"). */
 static int
 record_get(struct ocf_rsc *r, const char *node, enum elect_role *role, struct wal_pos *pos)
 {
 	char v[128];
-	int rc = ocf_node_attr_get(node, P(r)->attr_rec, v, sizeof(v));
+	int rc;
 
 	*role = ELECT_NONE;
-	if (rc <= 0)
+	if (!under_pacemaker())
+		return 0;
+	if ((rc = ocf_node_attr_get(node, P(r)->attr_rec, v, sizeof(v))) <= 0)
 		return rc;
 	if (elect_record_parse(v, role, pos) == -1) {
 		log_warn("%s's %s is not a position (\"%.60s\"): counted as unknown", node,
@@ -490,6 +503,8 @@ record_set(struct ocf_rsc *r, enum elect_role role, const struct wal_pos *pos)
 {
 	char want[128], have[128];
 
+	if (!under_pacemaker())
+		return;
 	elect_record_format(role, pos, want, sizeof(want));
 	if (ocf_node_attr_get(P(r)->self, P(r)->attr_rec, have, sizeof(have)) == 1 &&
 	    strcmp(have, want) == 0)
@@ -528,6 +543,11 @@ judge(struct ocf_rsc *r, const struct wal_pos *mine, char *why, size_t whylen)
 	if (peers == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return ELECT_UNKNOWN;
+	}
+	if (!under_pacemaker()) {
+		free(peers);
+		snprintf(why, whylen, "not run by Pacemaker: no election, the caller chose");
+		return ELECT_BEST;
 	}
 	for (size_t i = 0; i < p->nodes.n; i++) {
 		struct elect_peer *e = &peers[n];
