@@ -519,14 +519,17 @@ record_set(struct ocf_rsc *r, enum elect_role role, const struct wal_pos *pos)
  * restarted in place after a crash, which replays its whole WAL). A node
  * that is not started again keeps "primary" and does not block failover. */
 static void
-forget_primary_record(struct ocf_rsc *r)
+forget_primary_record(struct ocf_rsc *r, struct wal_pos *was)
 {
-	struct wal_pos pos;
 	enum elect_role role;
+	struct wal_pos pos;
 
-	if (record_get(r, P(r)->self, &role, &pos) == 1 && role == ELECT_PRIMARY &&
-	    ocf_node_attr_delete(P(r)->self, P(r)->attr_rec) != OCF_SUCCESS)
+	if (record_get(r, P(r)->self, &role, &pos) != 1 || role != ELECT_PRIMARY)
+		return;
+	if (ocf_node_attr_delete(P(r)->self, P(r)->attr_rec) != OCF_SUCCESS)
 		log_warn("could not clear this node's primary record");
+	else
+		*was = pos;
 }
 
 /* Judges this standby at mine against every other node of the clone. */
@@ -711,6 +714,7 @@ static enum ocf_exitcode
 standby_check(struct ocf_rsc *r)
 {
 	struct wal_pos mine;
+	enum elect_verdict v;
 	enum follow f;
 	char why[2048];
 
@@ -727,7 +731,9 @@ standby_check(struct ocf_rsc *r)
 		return ocf_fail(OCF_ERR_GENERIC, "cannot follow the primary: %s", why);
 	}
 	record_set(r, ELECT_STANDBY, &mine);
-	ocf_promotion_set(r, verdict_score(judge(r, &mine, why, sizeof(why))));
+	ocf_promotion_set(r, verdict_score(v = judge(r, &mine, why, sizeof(why))));
+	if (v == ELECT_UNKNOWN)	/* behind is normal; not knowing blocks failover */
+		log_warn("not promotable while a node's position is unknown: %s", why);
 	return OCF_SUCCESS;
 }
 
@@ -991,7 +997,17 @@ failback(struct ocf_rsc *r)
 	buf_free(&b);
 	if (!stopped_diverged(r, &c, why, sizeof(why)))
 		return OCF_SUCCESS;
-	return (rc = repair(r, why, 0)) == REPAIR_DEFERRED ? OCF_SUCCESS : rc;
+	rc = repair(r, why, 0);
+	/* Deferring is for a standby, which PostgreSQL itself refuses or keeps
+	 * off the new timeline. A former primary (crashed: no minimum recovery
+	 * point) could replay up to the fork and then follow the new timeline
+	 * over pages it changed after it: only pg_rewind or a copy may bring it
+	 * back. */
+	if (rc == REPAIR_DEFERRED)
+		return strcmp(c.state, "in production") == 0 || strcmp(c.state, "shut down") == 0 ?
+		    ocf_fail(OCF_ERR_GENERIC, "%s; no primary answers to fail back from", why) :
+		    OCF_SUCCESS;
+	return rc;
 }
 
 /* What the server refused to start for, in its log since offset since. */
@@ -1056,6 +1072,7 @@ start_standby_once(struct ocf_rsc *r, int *refused, char *cause, size_t causelen
 	    signal_file(r, "standby.signal", 1, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
 again:
+	t0 = clock_ms();
 	if (stat(ocf_str(r, P_LOGFILE), &st) == 0)
 		logpos = st.st_size;
 	if (pg_ctl(r, "start", why, sizeof(why)) == -1)
@@ -1119,6 +1136,7 @@ logfile_ready(struct ocf_rsc *r)
 {
 	struct passwd *pw = getpwnam(ocf_str(r, P_USER));
 	char dir[PATH_MAX], *slash;
+	int fd = -1;
 
 	snprintf(dir, sizeof(dir), "%s", ocf_str(r, P_LOGFILE));
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
@@ -1126,11 +1144,19 @@ logfile_ready(struct ocf_rsc *r)
 	*slash = '\0';
 	if (access(dir, F_OK) == 0)
 		return OCF_SUCCESS;
+	/* Handed over through one fd that follows no symlink, never a chown by
+	 * path that a swap in a parent of another user could redirect.
+	 * ERR_INSTALLED: this node's file system, not the parameter. */
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-		return ocf_fail(OCF_ERR_CONFIGURED, "logfile: cannot create %s: %s", dir,
+		return ocf_fail(OCF_ERR_INSTALLED, "logfile: cannot create %s: %s", dir,
 		    strerror(errno));
-	if (pw && chown(dir, pw->pw_uid, pw->pw_gid) == -1)
-		return ocf_fail(OCF_ERR_GENERIC, "logfile: chown %s: %s", dir, strerror(errno));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    (pw && fchown(fd, pw->pw_uid, pw->pw_gid) == -1)) {
+		if (fd != -1)
+			close(fd);
+		return ocf_fail(OCF_ERR_GENERIC, "logfile: %s: %s", dir, strerror(errno));
+	}
+	close(fd);
 	log_info("created %s for the server log", dir);
 	return OCF_SUCCESS;
 }
@@ -1139,6 +1165,7 @@ static enum ocf_exitcode
 pgwarm_start(struct ocf_rsc *r)
 {
 	char path[PATH_MAX], why[512];
+	struct wal_pos was = { 0, 0 };
 	enum ocf_exitcode rc;
 
 	snprintf(path, sizeof(path), "%s/PG_VERSION", ocf_str(r, P_PGDATA));
@@ -1157,8 +1184,11 @@ pgwarm_start(struct ocf_rsc *r)
 	}
 	if ((rc = logfile_ready(r)) != OCF_SUCCESS || (rc = failback(r)) != OCF_SUCCESS)
 		return rc;
-	forget_primary_record(r);
-	return start_standby(r);
+	forget_primary_record(r, &was);
+	if ((rc = start_standby(r)) != OCF_SUCCESS && was.tli)
+		/* Not started: the node must not block the others' election. */
+		record_set(r, ELECT_PRIMARY, &was);
+	return rc;
 }
 
 static enum ocf_exitcode

@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -121,15 +122,23 @@ static long
 pm_pid(const struct pgctl *pg, char *status, size_t statuslen)
 {
 	char path[PATH_MAX], line[256];
+	struct stat st;
 	long pid = -1;
 	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/postmaster.pid", pg->pgdata);
 	if (status)
 		snprintf(status, statuslen, "stopped");
-	if ((f = fopen(path, "r")) == NULL)
+	/* PGDATA is system_user's and the agent reads this as root: no
+	 * symlink followed, no FIFO waited on, regular files only. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return -1;
-	for (int i = 1; fgets(line, sizeof(line), f); i++) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (int i = 1; i <= 8 && fgets(line, sizeof(line), f); i++) {
 		line[strcspn(line, "\n")] = '\0';
 		if (i == 1)
 			pid = strtol(line, NULL, 10);
