@@ -30,7 +30,11 @@ scn_prepare() {
 	"$SCN_TOP/tests/tools/zm-user" >/dev/null || fail "cannot create the zmworker test user"
 	cp "$b"/agents/pgwarm "$b"/agents/mirror "$b"/agents/dnsrr "$b"/agents/zmworker "$LAB_DIR/ocf/"
 	node_sshd_setup "$SCN_SSH" 3
-	chown postgres: "$SCN_SSH/client_key" "$SCN_SSH/known_hosts"	# root reads it too
+	# root (mirror) gets its own copies: ssh refuses, as OpenSSH does, a key or
+	# known_hosts that another user (postgres) owns.
+	cp "$SCN_SSH/client_key" "$SCN_SSH/root_key"
+	cp "$SCN_SSH/known_hosts" "$SCN_SSH/root_known_hosts"
+	chown postgres: "$SCN_SSH/client_key" "$SCN_SSH/known_hosts"
 	ssh_user_unlock postgres
 	# one initdb, copied cold to every node
 	mkdir -p "$LAB_DIR/pgseed" && chown postgres: "$LAB_DIR/pgseed"
@@ -94,8 +98,8 @@ colocation vip-on-primary inf: pg-vip pg-clone:Promoted
 order primary-then-vip Mandatory: pg-clone:promote pg-vip:start
 primitive web-ip IPaddr2 params ip=10.99.0.200 cidr_netmask=24 nic=eth0 op monitor interval=2s
 primitive web-files ocf:understudy:mirror \\
-	params paths=$SCN_MNT/www/ nodes="$nodes" ssh_key=$SCN_SSH/client_key \\
-		known_hosts=$SCN_SSH/known_hosts state_dir=$SCN_MNT/mirror helpers=$SCN_BIN interval=0 \\
+	params paths=$SCN_MNT/www/ nodes="$nodes" ssh_key=$SCN_SSH/root_key \\
+		known_hosts=$SCN_SSH/root_known_hosts state_dir=$SCN_MNT/mirror helpers=$SCN_BIN interval=0 \\
 	op monitor interval=3s timeout=20s op stop timeout=60s
 primitive web-server anything \\
 	params binfile=/usr/bin/python3 \\

@@ -56,6 +56,16 @@ lab_init() {
 	trap 'exit 130' INT TERM
 }
 
+# lab_bin FILE...: copies of programs in $LAB_DIR/bin (mode 0755), for the
+# users a test runs them as (postgres, nobody under ocf-tester): a checkout
+# in a 0700 /root is not theirs to enter. Prints the directory.
+lab_bin() {
+	mkdir -p "$LAB_DIR/bin"
+	cp "$@" "$LAB_DIR/bin/" || fail "copying $* into the lab"
+	chmod 755 "$LAB_DIR/bin"
+	echo "$LAB_DIR/bin"
+}
+
 # wait_for SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local limit=$1 what=$2 start

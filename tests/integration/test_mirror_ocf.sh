@@ -14,6 +14,7 @@ H=$TOP_BUILDDIR/helpers/mirror
 me=$(uname -n)
 mkdir -p "$LAB_DIR/root" "$LAB_DIR/src" "$LAB_DIR/dst"
 cp "$agent" "$LAB_DIR/root/"
+agent=$LAB_DIR/root/$(basename "$agent")	# ocf-tester runs it as nobody too: not from a 0700 /root
 echo one >"$LAB_DIR/src/one"
 
 out=$(ocf-tester -n mir -o paths="$LAB_DIR/src/=$LAB_DIR/dst" \

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_init
 need ocf-tester xmllint
-agent=$TOP_BUILDDIR/tests/agent/usdummy
+agent=$(lab_bin "$TOP_BUILDDIR/tests/agent/usdummy")/usdummy	# ocf-tester runs it as nobody too
 
 meta_data_valid "$agent"
 

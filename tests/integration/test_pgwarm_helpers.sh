@@ -11,7 +11,8 @@
 lab_init
 start_sshd postgres
 
-B=$TOP_BUILDDIR/helpers/pgwarm
+B=$(lab_bin "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore \
+	"$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-standby)
 ARCHIVE=$LAB_DIR/walfiles
 W=$LAB_DIR/w	# the postgres user's scratch space
 mkdir -p "$ARCHIVE" "$W"

@@ -15,6 +15,7 @@ H=$LAB_DIR/helpers
 mkdir -p "$H" "$LAB_DIR/root"
 cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore "$H/"
 cp "$agent" "$LAB_DIR/root/"
+agent=$LAB_DIR/root/$(basename "$agent")	# ocf-tester runs it as nobody too: not from a 0700 /root
 chown postgres: "$SSH_KEY" "$KNOWN_HOSTS"
 me=$(uname -n)
 

@@ -714,6 +714,10 @@ suite(void)
 	TCase *t = tcase_create("requests");
 	TCase *st = tcase_create("store");
 
+	/* run_output_bounded parses 16 MiB of a runaway's output: seconds
+	 * under ASan on a loaded 2-core machine, past check's default 4. */
+	tcase_set_timeout(t, 120);
+
 	tcase_add_test(t, seed_requests);
 	tcase_add_test(t, hostile_requests);
 	tcase_add_test(t, labels);
