@@ -614,16 +614,18 @@ static void seg_name(const struct wal_pos *, uint64_t segsz, char *out, size_t o
 /* 1 when the segment a standby needs next is in no archive and no longer
  * in the primary's pg_wal while the primary is past it: nothing can bring
  * it any more (the admin's seeding: a base backup older than the WAL the
- * primary kept). Asked only when archive_dir has something newer, so a
- * standby that is simply caught up costs no query. */
+ * primary kept). Asked only when archive_dir has something newer (a
+ * segment, or a newer timeline: forked), so a standby that is simply
+ * caught up costs no query. */
 static int
-wal_gone(struct ocf_rsc *r, const char *need, const char *newest, char *why, size_t whylen)
+wal_gone(struct ocf_rsc *r, const char *need, const char *newest, int forked, char *why,
+    size_t whylen)
 {
 	char path[PATH_MAX], sql[256], out[128], err[512], *have;
 	struct buf ci = BUF_INIT;
 	int src, rc = 0;
 
-	if (newest[0] == '\0' || wal_pos_cmp(newest, need) <= 0)
+	if (!forked && (newest[0] == '\0' || wal_pos_cmp(newest, need) <= 0))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_ARCHIVE_DIR), need);
 	if (access(path, F_OK) == 0)
@@ -671,7 +673,7 @@ follow_check(struct ocf_rsc *r, const struct wal_pos *pos, char *why, size_t why
 			at.tli = tlhist_file_tli(&h, pos->lsn, segsz);
 	}
 	seg_name(&at, segsz, need, sizeof(need));
-	return wal_gone(r, need, newest, why, whylen) ? FOLLOW_WAL_GONE : FOLLOW_OK;
+	return wal_gone(r, need, newest, top > pos->tli, why, whylen) ? FOLLOW_WAL_GONE : FOLLOW_OK;
 }
 
 /* A standby found unable to follow leaves a note for the start that

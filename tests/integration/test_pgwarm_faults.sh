@@ -103,8 +103,11 @@ for r in $(seq 1 "$rounds"); do
 		detail="node$p -> node$t"
 		node_exec 1 crm_resource --move --promoted -r pgc -N "node$t" >/dev/null 2>&1 ||
 			fail "round $r: crm_resource --move --promoted"
-		wait_for 120 "round $r: node$t promoted" primary_writable "$r"
-		[ "$(pnum)" = "$t" ] || fail "round $r: node$(pnum) promoted, not node$t"
+		# A target still behind is not promotable yet: Pacemaker may
+		# promote the most advanced standby first, then move the role on
+		# to the target once it caught up. Either way nothing is lost.
+		target_writable() { [ "$(pnum)" = "$t" ] && primary_writable "$r"; }
+		wait_for 120 "round $r: node$t promoted" target_writable
 		node_exec 1 crm_resource --clear -r pgc >/dev/null 2>&1
 		wait_for 120 "round $r: node$p a standby again" node_back "$p"
 		;;
