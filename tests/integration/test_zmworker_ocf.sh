@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_init
 need ocf-tester ocft xmllint corosync jq
-agent=$TOP_BUILDDIR/agents/zmworker
+agent=$(lab_bin "$TOP_BUILDDIR/agents/zmworker")/zmworker	# ocf-tester runs it as nobody too
 H=$TOP_BUILDDIR/helpers/zmworker
 TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 ZMUSER=$("$TOOLS/zm-user") || fail "cannot create the test user"
