@@ -1,6 +1,7 @@
 /* Action dispatch for OCF and legacy Heartbeat v1 invocations. */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -68,25 +69,24 @@ ocf_rsctmp_path(const struct ocf_rsc *r, const char *suffix, char *out, size_t o
 {
 	const char *tmp = getenv("HA_RSCTMP");
 
-	snprintf(out, outlen, "%.3800s/%s-%s.%s", tmp && *tmp ? tmp : "/run/resource-agents",
-	    r->agent->name, r->instance, suffix);
+	tmp = tmp && *tmp ? tmp : "/run/resource-agents";
+	/* Without systemd nothing makes it (a fresh root, a container): every
+	 * caller is about to write there, so it is made here, once, for all. */
+	if (mkdir(tmp, 0755) == -1 && errno != EEXIST)
+		log_warn("%s: %s", tmp, strerror(errno));
+	snprintf(out, outlen, "%.3800s/%s-%s.%s", tmp, r->agent->name, r->instance, suffix);
 }
 
 void
 ocf_started_set(const struct ocf_rsc *r, int on)
 {
-	char path[4096], *slash;
+	char path[4096];
 	int fd;
 
 	ocf_rsctmp_path(r, "started", path, sizeof(path));
 	if (!on) {
 		unlink(path);
 		return;
-	}
-	if ((slash = strrchr(path, '/')) != NULL) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
 	}
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0)
 		close(fd);
