@@ -75,7 +75,10 @@ sync_b() { on b "$B/mirror-sync" -c "$CB" "$@"; }
 # sig DIR: one line per entry: path, type, mode, owner, size, mtime (ns),
 # link target, link count, content hash, extended attributes.
 sig() {
-	(cd "$1" && find . -printf '%P|%y|%m|%U:%G|%s|%T@|%l|%n\n' | LC_ALL=C sort |
+	# A directory's size is no part of it: on tmpfs it counts the entries,
+	# and the source keeps excluded names the peer never gets.
+	(cd "$1" && find . \( -type d -printf '%P|%y|%m|%U:%G|-|%T@|%l|%n\n' \) -o \
+		-printf '%P|%y|%m|%U:%G|%s|%T@|%l|%n\n' | LC_ALL=C sort |
 	while IFS= read -r l; do
 		p=${l%%|*}
 		[ -z "$p" ] && p=.
