@@ -129,6 +129,7 @@ struct pgw {
 	char		 self[NODE_NAME_MAX];
 	struct node_list nodes;
 	char		 attr_rec[200], attr_failed[200], attr_last[200], attr_lag[200];
+	uint64_t	 segsz;		/* wal_segment_size, once known (wal_segsz) */
 };
 
 static struct pgw *
@@ -444,17 +445,22 @@ startup_tli(long pid)
 static int
 standby_pos(struct ocf_rsc *r, struct wal_pos *pos)
 {
-	char out[128], why[512], *f[3] = { out, NULL, NULL };
+	char out[160], why[512], *f[4] = { out, NULL, NULL, NULL };
 	uint32_t t;
 
+	/* The segment size rides along: the monitor needs it right after. */
 	if (q(r, "select greatest(min_recovery_end_timeline, (select timeline_id from "
 	    "pg_control_checkpoint())), pg_last_wal_replay_lsn(), (select coalesce(max(pid), 0) "
-	    "from pg_stat_activity where backend_type = 'startup') from pg_control_recovery()",
+	    "from pg_stat_activity where backend_type = 'startup'), pg_size_bytes(current_setting("
+	    "'wal_segment_size')) from pg_control_recovery()",
 	    out, sizeof(out), why, sizeof(why)) == -1 || (f[1] = strchr(out, '|')) == NULL ||
-	    (f[2] = strchr(f[1] + 1, '|')) == NULL)
+	    (f[2] = strchr(f[1] + 1, '|')) == NULL || (f[3] = strchr(f[2] + 1, '|')) == NULL)
 		return -1;
 	*f[1]++ = '\0';
 	*f[2]++ = '\0';
+	*f[3]++ = '\0';
+	if (strtoull(f[3], NULL, 10) >= (1 << 20))
+		P(r)->segsz = strtoull(f[3], NULL, 10);
 	pos->tli = (uint32_t)strtoul(out, NULL, 10);
 	if ((t = startup_tli(strtol(f[2], NULL, 10))) > pos->tli)
 		pos->tli = t;
@@ -1260,10 +1266,11 @@ wal_segsz(struct ocf_rsc *r)
 {
 	char out[64], why[256];
 
-	if (q(r, "select setting from pg_settings where name = 'wal_segment_size'", out,
-	    sizeof(out), why, sizeof(why)) == 0 && strtoull(out, NULL, 10) >= (1 << 20))
-		return strtoull(out, NULL, 10);
-	return 16 << 20;
+	if (P(r)->segsz == 0)
+		P(r)->segsz = q(r, "select setting from pg_settings where name = "
+		    "'wal_segment_size'", out, sizeof(out), why, sizeof(why)) == 0 &&
+		    strtoull(out, NULL, 10) >= (1 << 20) ? strtoull(out, NULL, 10) : 16 << 20;
+	return P(r)->segsz;
 }
 
 /* The name of the segment that holds a position. */
