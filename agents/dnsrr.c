@@ -596,7 +596,9 @@ static const struct ocf_agent agent = {
 	    "once (never leaving fewer than min_records) and an error is reported; after "
 	    "rise good checks it goes back. Monitor also repairs a server that lost it, and "
 	    "withdraws the records of address entries whose nodes left the cluster (a crashed "
-	    "node cannot withdraw its own).",
+	    "node cannot withdraw its own). That withdrawal relies on fencing to make a node "
+	    "out of the partition a node that is down: without it, a network cut leaves both "
+	    "halves withdrawing each other's records while both still serve.",
 	.params = params,
 	.actions = actions,
 	.validate = dnsrr_validate,

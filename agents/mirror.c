@@ -337,7 +337,11 @@ static const struct ocf_agent agent = {
 	    "stop waits for the running sync and does a final one. A node that comes back "
 	    "stale keeps its own unsynced changes in conflict_dir instead of losing them. "
 	    "Monitor publishes node attributes mirror-last-sync (epoch of the last good sync) "
-	    "and mirror-lag (seconds since). Put it in a group right after the IP address.",
+	    "and mirror-lag (seconds since). Put it in a group right after the IP address. "
+	    "It relies on fencing: Pacemaker starts the group elsewhere only once the node "
+	    "that held it is fenced, and a stop that outlives its timeout is settled by "
+	    "fencing; without it, two nodes holding the group after a network cut would both "
+	    "push, the stale side overwriting fresh files.",
 	.params = params,
 	.actions = actions,
 	.validate = mirror_validate,

@@ -56,7 +56,8 @@
 
 enum {
 	P_PGDATA, P_BINDIR, P_PGHOST, P_PGPORT, P_USER, P_ARCHIVE_DIR, P_NODES, P_SSH_USER,
-	P_SSH_KEY, P_KNOWN_HOSTS, P_ARCHIVE_REQUIRE, P_FAILBACK, P_LOGFILE, P_HELPERS
+	P_SSH_KEY, P_KNOWN_HOSTS, P_ARCHIVE_REQUIRE, P_FAILBACK, P_LOGFILE, P_HELPERS,
+	P_UNFENCED_PROMOTE
 };
 
 static enum ocf_exitcode v_pgdata(const char *, char *, size_t);
@@ -69,6 +70,7 @@ static enum ocf_exitcode v_logfile(const char *, char *, size_t);
 
 struct ocf_rsc;
 static uint32_t archive_scan(struct ocf_rsc *, char *newest, size_t newestlen);
+static int under_pacemaker(void);
 
 static const struct ocf_param params[] = {
 	{ "pgdata", OCF_STRING, OCF_P_REQUIRED | OCF_P_UNIQUE | OCF_P_POSITIONAL, NULL, 0, 0,
@@ -114,6 +116,14 @@ static const struct ocf_param params[] = {
 	  "(system_user); its directory is created (owned by system_user) when missing." },
 	{ "helpers", OCF_STRING, 0, PGWARM_BINDIR, 0, 0, ocf_v_dir,
 	  "Helper directory", "Where pgwarm-archive and pgwarm-restore are, on every node." },
+	{ "unfenced_promote", OCF_BOOLEAN, 0, "false", 0, 0, NULL,
+	  "Promote without fencing", "Only for a 2-node cluster run with stonith-enabled=false: "
+	  "whether a standby may be promoted while its peer is gone. Both halves of a 2-node "
+	  "cluster stay quorate (two_node), so a peer that vanished may be a primary still "
+	  "taking writes behind a network cut, and whichever side loses the heal loses its "
+	  "acknowledged writes. false (the default) refuses such a promotion and says why; "
+	  "configure fencing instead (crm-examples/pgwarm-standby.crm). With fencing on, "
+	  "Pacemaker promotes only once the lost node is fenced and this setting is unused." },
 	{ NULL }
 };
 
@@ -385,28 +395,37 @@ q(struct ocf_rsc *r, const char *sql, char *out, size_t outlen, char *why, size_
 	return pg_query(&P(r)->pg, NULL, sql, Q_TIMEOUT, out, outlen, why, whylen);
 }
 
-/* Asks every other node's server whether it is a primary. Returns the
+/* Asks every other member node's server whether it is a primary. Returns the
  * index of the first primary found, -1 if none answers as one. */
 static int
 find_primary(struct ocf_rsc *r)
 {
 	struct pgw *p = P(r);
 	char out[64], why[512];
+	struct ocf_list members;
+	int have_members = under_pacemaker() && ocf_cluster_members(&members) == 0;
+	int found = -1;
 
-	for (size_t i = 0; i < p->nodes.n; i++) {
+	for (size_t i = 0; i < p->nodes.n && found == -1; i++) {
 		struct buf ci = BUF_INIT;
 		int primary;
 
-		if (strcmp(p->nodes.v[i].name, p->self) == 0)
+		/* A node that left the membership is fenced (or, fencing off,
+		 * unreachable anyway): asking it only costs the connect timeout
+		 * in every promote after a node loss. */
+		if (strcmp(p->nodes.v[i].name, p->self) == 0 ||
+		    (have_members && !ocf_list_has(&members, p->nodes.v[i].name)))
 			continue;
 		pg_conninfo(&ci, p->nodes.v[i].addr, ocf_int(r, P_PGPORT), ocf_str(r, P_USER), 2);
 		primary = pg_query(&p->pg, buf_str(&ci), "select pg_is_in_recovery()", 4000, out,
 		    sizeof(out), why, sizeof(why)) == 0 && strcmp(out, "f") == 0;
 		buf_free(&ci);
 		if (primary)
-			return (int)i;
+			found = (int)i;
 	}
-	return -1;
+	if (have_members)
+		ocf_list_free(&members);
+	return found;
 }
 
 /* The timeline of the WAL file the startup process reads or waits for,
@@ -538,6 +557,42 @@ forget_primary_record(struct ocf_rsc *r, struct wal_pos *was)
 		*was = pos;
 }
 
+/* Fencing is what makes a vanished peer safe to promote over (DESIGN.md
+ * §4a): with stonith-enabled=false in a 2-node cluster, a peer that is not
+ * a member may be a primary behind a cut. 1 (why says so) unless the admin
+ * chose unfenced_promote; a failed query counts as a risk (fail closed). */
+static int
+unfenced_risk(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	struct pgw *p = P(r);
+	struct ocf_list members;
+	char v[32];
+	int rc, on, risk = 0;
+
+	if (!under_pacemaker() || ocf_bool(r, P_UNFENCED_PROMOTE) || p->nodes.n != 2)
+		return 0;
+	/* Unset or not a boolean: Pacemaker's default, fencing on. */
+	if ((rc = ocf_cluster_option_get("stonith-enabled", v, sizeof(v))) == 0 ||
+	    (rc == 1 && (ocf_parse_bool(v, &on) == -1 || on)))
+		return 0;
+	if (rc == -1 || ocf_cluster_members(&members) == -1) {
+		snprintf(why, whylen, "cannot tell whether fencing is on and the peer is a member");
+		return 1;
+	}
+	for (size_t i = 0; i < p->nodes.n && !risk; i++)
+		if (strcmp(p->nodes.v[i].name, p->self) != 0 &&
+		    !ocf_list_has(&members, p->nodes.v[i].name)) {
+			/* the exit reason: 128 bytes; the log says more */
+			snprintf(why, whylen, "%s is gone and stonith-enabled=false (2 nodes): "
+			    "configure fencing or set unfenced_promote=true", p->nodes.v[i].name);
+			log_warn("%s is not a member and fencing is off: it may be a primary still "
+			    "taking writes behind a network cut", p->nodes.v[i].name);
+			risk = 1;
+		}
+	ocf_list_free(&members);
+	return risk;
+}
+
 /* Judges this standby at mine against every other node of the clone. */
 static enum elect_verdict
 judge(struct ocf_rsc *r, const struct wal_pos *mine, char *why, size_t whylen)
@@ -614,6 +669,7 @@ history_read(struct ocf_rsc *r, uint32_t tli, struct tlhist *h, char *why, size_
 enum follow { FOLLOW_OK, FOLLOW_DIVERGED, FOLLOW_WAL_GONE };
 
 static int find_primary(struct ocf_rsc *);
+static enum ocf_exitcode stop_server(struct ocf_rsc *);
 static uint64_t wal_segsz(struct ocf_rsc *);
 static void seg_name(const struct wal_pos *, uint64_t segsz, char *out, size_t outlen);
 
@@ -739,9 +795,14 @@ standby_check(struct ocf_rsc *r)
 		return ocf_fail(OCF_ERR_GENERIC, "cannot follow the primary: %s", why);
 	}
 	record_set(r, ELECT_STANDBY, &mine);
-	ocf_promotion_set(r, verdict_score(v = judge(r, &mine, why, sizeof(why))));
+	v = judge(r, &mine, why, sizeof(why));
 	if (v == ELECT_UNKNOWN)	/* behind is normal; not knowing blocks failover */
 		log_warn("not promotable while a node's position is unknown: %s", why);
+	else if (v <= ELECT_TIED && unfenced_risk(r, why, sizeof(why))) {
+		log_warn("not promotable: %s", why);
+		v = ELECT_UNKNOWN;
+	}
+	ocf_promotion_set(r, verdict_score(v));
 	return OCF_SUCCESS;
 }
 
@@ -935,8 +996,8 @@ rewind_from(struct ocf_rsc *r, const struct node *src)
 		log_warn("checkpoint on %s before pg_rewind: %s", src->name, why);
 	log_info("rewinding from the primary on %s", src->name);
 	rc = pg_tool(&P(r)->pg, argv, 3600000, &out, why, sizeof(why));
-	buf_free(&ci);
 	if (rc == -1) {
+		buf_free(&ci);
 		buf_free(&out);
 		return ocf_fail(OCF_ERR_GENERIC, "pg_rewind from %s failed (set failback=reseed to "
 		    "copy the primary instead): %s", src->name, why);
@@ -944,6 +1005,14 @@ rewind_from(struct ocf_rsc *r, const struct node *src)
 	log_info("pg_rewind: %s", strstr(buf_str(&out), "no rewind required") ?
 	    "no rewind required" : "done");
 	buf_free(&out);
+	/* The rewound directory is consistent only once it has replayed up to
+	 * the source's position at rewind time, inside the segment the source
+	 * is still writing: switched now, that segment is archived here at
+	 * once instead of whenever it fills (an idle primary: never). */
+	if (pg_query(&P(r)->pg, buf_str(&ci), "select pg_switch_wal()", 10000, why, sizeof(why),
+	    why, sizeof(why)) == -1)
+		log_warn("pg_switch_wal on %s after pg_rewind: %s", src->name, why);
+	buf_free(&ci);
 	return OCF_SUCCESS;
 }
 
@@ -1169,6 +1238,35 @@ logfile_ready(struct ocf_rsc *r)
 	return OCF_SUCCESS;
 }
 
+/* A node that comes back without having been fenced (fencing off, or a
+ * cut healed before the fence) may still run the primary it ran before.
+ * Stale when another node answers as a primary or any node's record is on
+ * a newer timeline: 1, with why. */
+static int
+stale_primary(struct ocf_rsc *r, char *why, size_t whylen)
+{
+	struct pgw *p = P(r);
+	struct pg_control c;
+	enum elect_role role;
+	struct wal_pos pos;
+	int other;
+
+	if ((other = find_primary(r)) != -1) {
+		snprintf(why, whylen, "%s runs a primary", p->nodes.v[other].name);
+		return 1;
+	}
+	if (pg_control_read(&p->pg, &c, why, whylen) == -1)
+		return 0;
+	for (size_t i = 0; i < p->nodes.n; i++)
+		if (strcmp(p->nodes.v[i].name, p->self) != 0 &&
+		    record_get(r, p->nodes.v[i].name, &role, &pos) == 1 && pos.tli > c.tli) {
+			snprintf(why, whylen, "%s is on timeline %" PRIu32 ", this primary on %"
+			    PRIu32, p->nodes.v[i].name, pos.tli, c.tli);
+			return 1;
+		}
+	return 0;
+}
+
 static enum ocf_exitcode
 pgwarm_start(struct ocf_rsc *r)
 {
@@ -1180,11 +1278,21 @@ pgwarm_start(struct ocf_rsc *r)
 	if (access(path, R_OK) == -1)
 		return ocf_fail(OCF_ERR_INSTALLED, "%s is not a PostgreSQL data directory (no "
 		    "PG_VERSION); seed it with pg_basebackup from the primary", ocf_str(r, P_PGDATA));
+	/* Not promotable until a monitor has judged it (see pgwarm_stop). */
+	ocf_promotion_set(r, OCF_SCORE_NEVER);
 	switch (role(r, why, sizeof(why))) {
 	case ROLE_STANDBY:
 	case ROLE_STARTING:
-	case ROLE_PRIMARY:
 		return OCF_SUCCESS;
+	case ROLE_PRIMARY:
+		if (!stale_primary(r, why, sizeof(why)))
+			return OCF_SUCCESS;	/* monitor reports it promoted */
+		/* Never a second primary: no more writes here, then failback. */
+		log_err("a primary still runs here, unfenced, but %s: stopping it to start "
+		    "as a standby", why);
+		if ((rc = stop_server(r)) != OCF_SUCCESS)
+			return rc;
+		break;
 	case ROLE_UNKNOWN:
 		return ocf_fail(OCF_ERR_GENERIC, "server running but not answering: %s", why);
 	case ROLE_STOPPED:
@@ -1227,8 +1335,12 @@ pgwarm_stop(struct ocf_rsc *r)
 	 * counts in the election); a primary's record stays "primary". */
 	if (role(r, why, sizeof(why)) == ROLE_STANDBY && standby_pos(r, &pos) == 0)
 		record_set(r, ELECT_STANDBY, &pos);
+	/* -INFINITY, not deleted: a stopped instance with no score is still
+	 * promotable by a location preference (crm_resource --move --promoted
+	 * puts one there), and Pacemaker would demote the primary for an
+	 * instance that cannot follow it yet. Monitor sets it again. */
 	if ((rc = stop_server(r)) == OCF_SUCCESS)
-		ocf_promotion_delete(r);
+		ocf_promotion_set(r, OCF_SCORE_NEVER);
 	return rc;
 }
 
@@ -1411,6 +1523,10 @@ pgwarm_promote(struct ocf_rsc *r)
 	if ((other = find_primary(r)) != -1)
 		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s already runs a primary",
 		    P(r)->nodes.v[other].name);
+	if (unfenced_risk(r, why, sizeof(why))) {
+		ocf_promotion_set(r, OCF_SCORE_NEVER);
+		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s", why);
+	}
 	v = replay_archive(r, PROMOTE_WAIT_MS, &at, compared, sizeof(compared));
 	if (v > ELECT_TIED || follow_check(r, &at, why, sizeof(why)) == FOLLOW_DIVERGED) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
@@ -1566,7 +1682,14 @@ static const struct ocf_agent agent = {
 	    "compared. Monitor publishes archiver health as node attributes "
 	    "pgwarm-RSC-archive-failed, -last-archived and -archive-lag. Everything the agent "
 	    "writes in the data directory is written as system_user, so a symlink there "
-	    "cannot redirect root.",
+	    "cannot redirect root. Fencing is required: Pacemaker promotes over a lost node "
+	    "only once it is fenced, which is what keeps a primary behind a network cut from "
+	    "taking writes that the heal throws away. In a 2-node cluster with "
+	    "stonith-enabled=false a standby refuses to be promoted while its peer is gone "
+	    "(unfenced_promote); a node that returns unfenced still running a primary while "
+	    "another node is on a newer timeline stops it and starts as a standby. Use "
+	    "no-quorum-policy=demote, and in 2 nodes a priority on the clone with "
+	    "priority-fencing-delay, so the side holding the primary wins a fence race.",
 	.params = params,
 	.actions = actions,
 	.validate = pgwarm_validate,

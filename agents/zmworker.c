@@ -324,7 +324,11 @@ static const struct ocf_agent agent = {
 	    "only with quorum; at most max_parallel tests per node. A node that leaves has its "
 	    "running tests run again elsewhere; after a partition the documents are merged and "
 	    "a test run on both sides keeps both results. Use zmctl (submit, get, list, wait, "
-	    "cancel, status) or drop *.json files into spool_dir. Run it as a clone.",
+	    "cancel, status) or drop *.json files into spool_dir. Run it as a clone. "
+	    "Fencing matters less here, as the merge loses no result, but it is what makes "
+	    "a node that left really stop: its running tests are handed over when it leaves "
+	    "the group, and without fencing it may still be running them behind a network "
+	    "cut, so each runs twice.",
 	.params = params,
 	.actions = actions,
 	.validate = zmw_validate,

@@ -63,8 +63,8 @@ scn_node_data() {
 	chown -R postgres: "$v/pg"
 }
 
-# scn_node_up I: node I's mounts and sshd (again after a crash: its mount
-# namespace is new).
+# scn_node_up I: node I's mounts and sshd, on every boot of node I
+# (LAB_NODE_BOOT: after a crash its mount namespace is new).
 scn_node_up() {
 	local i=$1
 	scn_node_data "$i"
@@ -138,10 +138,9 @@ scn_up() {
 	# past two by default): what "1 s token" means in the targets.
 	CLUSTER_TOKEN_COEFFICIENT=${CLUSTER_TOKEN_COEFFICIENT:-0}
 	scn_prepare
+	LAB_NODE_BOOT=scn_node_up
 	cluster_up 3
-	for i in 1 2 3; do scn_node_up "$i"; done
 	scn_dns
-	node_exec 1 crm configure property stonith-enabled=false >/dev/null
 	scn_configure
 }
 

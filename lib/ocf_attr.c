@@ -137,14 +137,11 @@ ocf_attr_get_all(const char *name, struct ocf_list *hosts, struct ocf_list *valu
 	return 0;
 }
 
-/* Permanent node attributes (the CIB's nodes section, lifetime "forever"):
- * they survive a stop, a reboot and the node leaving, which is what a
- * node's last known state needs. */
-int
-ocf_node_attr_get(const char *node, const char *name, char *out, size_t outlen)
+/* crm_attribute --query: 1 and the value, 0 when it is not set, -1 (logged)
+ * when the query failed. */
+static int
+attr_query(const char *const *argv, char *out, size_t outlen)
 {
-	const char *argv[] = { "crm_attribute", "--node", node, "--name", name, "--lifetime",
-	    "forever", "--query", "--quiet", NULL };
 	struct run_cmd cmd = { .argv = argv, .timeout_ms = ATTR_TIMEOUT_MS };
 	struct buf o = BUF_INIT, err = BUF_INIT;
 	struct run_result res;
@@ -161,11 +158,33 @@ ocf_node_attr_get(const char *node, const char *name, char *out, size_t outlen)
 	} else if (res.status == RUN_EXITED && res.exit_code == 105)	/* CRM_EX_NOSUCH */
 		rc = 0;
 	else
-		log_warn("crm_attribute --node %s --name %s --query: %s: %s", node, name,
+		log_warn("crm_attribute %s %s --query: %s: %s", argv[1], argv[2],
 		    run_describe(&res, what, sizeof(what)), buf_str(&err));
 	buf_free(&o);
 	buf_free(&err);
 	return rc;
+}
+
+/* Permanent node attributes (the CIB's nodes section, lifetime "forever"):
+ * they survive a stop, a reboot and the node leaving, which is what a
+ * node's last known state needs. */
+int
+ocf_node_attr_get(const char *node, const char *name, char *out, size_t outlen)
+{
+	const char *argv[] = { "crm_attribute", "--node", node, "--name", name, "--lifetime",
+	    "forever", "--query", "--quiet", NULL };
+
+	return attr_query(argv, out, outlen);
+}
+
+/* A cluster option (crm_config), e.g. stonith-enabled. */
+int
+ocf_cluster_option_get(const char *name, char *out, size_t outlen)
+{
+	const char *argv[] = { "crm_attribute", "--name", name, "--type", "crm_config",
+	    "--query", "--quiet", NULL };
+
+	return attr_query(argv, out, outlen);
 }
 
 enum ocf_exitcode

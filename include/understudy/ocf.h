@@ -165,6 +165,8 @@ enum ocf_exitcode ocf_node_attr_set(const char *node, const char *name, const ch
 enum ocf_exitcode ocf_node_attr_delete(const char *node, const char *name);
 /* The nodes that are cluster members now (crm_node -l); -1 when unknown. */
 int	 ocf_cluster_members(struct ocf_list *);
+/* A cluster option (crm_config): 1 set, 0 not set (the default applies), -1 failed. */
+int	 ocf_cluster_option_get(const char *name, char *out, size_t outlen);
 #define OCF_SCORE_NEVER	(-1000000)	/* -INFINITY: this instance must not be promoted */
 enum ocf_exitcode ocf_promotion_set(const struct ocf_rsc *, long score);
 enum ocf_exitcode ocf_promotion_delete(const struct ocf_rsc *);

@@ -12,6 +12,7 @@ set -u
 
 : "${TOP_BUILDDIR:?TOP_BUILDDIR must point at the build directory}"
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)	# the checkout
 LAB_CLEANUP=()
 
 log() { printf '%s %s\n' "$(date +%T.%N | cut -c1-12)" "$*" >&2; }
@@ -303,8 +304,20 @@ rrset() {
 # cluster_up N: N nodes node1..nodeN, each in its own network, mount and
 # UTS namespace (10.99.0.i on a private bridge), running corosync and
 # Pacemaker. OCF agents from $LAB_DIR/ocf are visible to the nodes as
-# provider "understudy". Sets CLUSTER_N and NODE_PID_<i> (corosync's pid).
+# provider "understudy". Sets CLUSTER_N and NODE_PID_<i> (corosync's pid;
+# node_pid I reads the current one, also after the PDU restarted a node).
+#
+# Fencing is on, as in production (CLUSTER_FENCING=0 turns it off for a
+# test of the unfenced case): the CIB holds a stonith:fence_uslab device
+# for every node, whose power switch is this test's PDU loop (lab_pdu).
+# The lab fences with "off": a fenced node stays down until the test
+# powers it on again (cluster_node_start), as an admin would after looking.
+# LAB_NODE_BOOT names a function run with I on every start of node I,
+# after corosync and before Pacemaker (its mounts and daemons: what a
+# machine brings up at boot).
 CLUSTER_NS_PREFIX=
+CLUSTER_FENCING=${CLUSTER_FENCING:-1}
+LAB_NODE_BOOT=${LAB_NODE_BOOT:-}
 cluster_up() {
 	local n=$1 i
 	need corosync pacemakerd crm_mon ip unshare nsenter
@@ -315,11 +328,70 @@ cluster_up() {
 		mkdir -p /usr/lib/ocf/resource.d/understudy
 		lab_on_exit rmdir /usr/lib/ocf/resource.d/understudy
 	fi
+	[ "$CLUSTER_FENCING" = 1 ] && lab_pdu_start
 	cluster_net "$n"
 	for i in $(seq 1 "$n"); do
 		cluster_node_start "$i"
 	done
 	cluster_wait_online "$n" 30
+}
+
+# ---------------------------------------------------------------- Fencing
+# The fence agent is bind-mounted where Pacemaker's fencer looks for agents
+# (/usr/sbin/fence_*) inside each node; on the host only an empty mount
+# point is left while the lab runs.
+FENCE_AGENT=/usr/sbin/fence_uslab
+lab_pdu_start() {
+	mkdir -p "$LAB_DIR/pdu"
+	install -m 755 "$LAB_SRC/tests/tools/fence_uslab" "$LAB_DIR/fence_uslab"
+	if [ ! -e "$FENCE_AGENT" ]; then
+		install -m 755 /dev/null "$FENCE_AGENT"
+		lab_on_exit rm -f "$FENCE_AGENT"
+	fi
+	lab_pdu >>"$LAB_DIR/pdu.log" 2>&1 &
+	lab_on_exit kill "$!"
+}
+
+# lab_pdu: the power switch. Each request file "ACTION nodeN" gets an
+# answer file ("ok" or what went wrong); every action is logged in pdu.log
+# and, per node, in nodeN/fenced (the time it was powered off).
+lab_pdu() {
+	local req act node i rc
+	trap - EXIT INT TERM
+	while :; do
+		for req in "$LAB_DIR"/pdu/*.req; do
+			[ -e "$req" ] || continue
+			read -r act node <"$req" || act=
+			rm -f "$req"
+			i=${node#node}
+			rc=ok
+			case $act/$node in
+			off/node[0-9]*)
+				(cluster_node_kill "$i") || rc="power off failed"
+				date +%s%N >"$LAB_DIR/node$i/fenced" ;;
+			on/node[0-9]*)
+				(LAB_POWER_ON=1 cluster_node_start "$i") || rc="power on failed" ;;
+			*)	rc="unknown request: $act $node" ;;
+			esac
+			log "pdu: $act $node: $rc"
+			echo "$rc" >"${req%.req}.tmp" && mv "${req%.req}.tmp" "${req%.req}.done"
+		done
+		sleep 0.1
+	done
+}
+
+# The nodes the PDU powered off since they last started ("node2 node3").
+lab_fenced() {
+	local i out=
+	for i in $(seq 1 "$CLUSTER_N"); do
+		[ -e "$LAB_DIR/node$i/fenced" ] && out="$out node$i"
+	done
+	echo "${out# }"
+}
+
+# The fencing history as the cluster reports it (for a failure's log).
+lab_fence_history() {
+	node_exec "${1:-1}" stonith_admin --history '*' --verbose 2>&1 | tail -n 20
 }
 
 # corosync_up N: the same nodes with corosync only (CPG users, no Pacemaker).
@@ -388,6 +460,7 @@ logging {
 }
 quorum {
 	provider: corosync_votequorum
+$([ "$n" -eq 2 ] && printf '\ttwo_node: 1')
 }
 nodelist {
 EOF
@@ -400,11 +473,33 @@ EOF
 cluster_cib() {
 	local f=$1
 	cibadmin --empty >"$f"
-	CIB_file=$f crm_attribute -t crm_config -n stonith-enabled -v false
+	if [ "$CLUSTER_FENCING" = 1 ] && [ -z "${CLUSTER_NO_PACEMAKER:-}" ]; then
+		CIB_file=$f crm_attribute -t crm_config -n stonith-enabled -v true
+		CIB_file=$f crm_attribute -t crm_config -n stonith-action -v off
+		CIB_file=$f crm_attribute -t crm_config -n stonith-timeout -v 60s
+		# 2 nodes: the side with the promoted instance (pgwarm's clone
+		# has a priority) fences first when a cut leaves both quorate.
+		CIB_file=$f crm_attribute -t crm_config -n priority-fencing-delay -v 2s
+		CIB_file=$f cibadmin --create -o resources --xml-text "$(cluster_fence_device)"
+	else
+		CIB_file=$f crm_attribute -t crm_config -n stonith-enabled -v false
+	fi
 	CIB_file=$f crm_attribute -t crm_config -n dc-deadtime -v 2s
 	CIB_file=$f crm_attribute -t crm_config -n cluster-recheck-interval -v 1min
 	chown hacluster:haclient "$f"
 	chmod 600 "$f"
+}
+
+cluster_fence_device() {
+	local hosts i
+	hosts=$(for i in $(seq 1 "$CLUSTER_N"); do printf 'node%d ' "$i"; done)
+	printf '%s\n' '<primitive id="fence-lab" class="stonith" type="fence_uslab">' \
+		'<instance_attributes id="fence-lab-params">' \
+		"<nvpair id=\"fence-lab-lab_dir\" name=\"lab_dir\" value=\"$LAB_DIR\"/>" \
+		"<nvpair id=\"fence-lab-hosts\" name=\"pcmk_host_list\" value=\"${hosts% }\"/>" \
+		'</instance_attributes>' \
+		'<operations><op id="fence-lab-monitor" name="monitor" interval="60s"/></operations>' \
+		'</primitive>'
 }
 
 # Runs inside the node's fresh mount/UTS namespace, then becomes corosync.
@@ -418,11 +513,38 @@ cluster_node_init() {
 	chmod 750 /run/crm
 	mount --bind "$d/varlib" /var/lib/pacemaker
 	mount --bind "$LAB_DIR/ocf" /usr/lib/ocf/resource.d/understudy
+	[ -e "$LAB_DIR/fence_uslab" ] && mount --bind "$LAB_DIR/fence_uslab" /usr/sbin/fence_uslab
 	exec corosync -f -c "$d/corosync.conf"
 }
 
+# cluster_node_start I: power node I on (nothing when it is on). With
+# fencing, a node the test crashed comes back only once the cluster has
+# fenced it, as a machine that is power-cycled by its fence device; the
+# PDU itself (LAB_POWER_ON) does not wait.
 cluster_node_start() {
+	local i=$1 d=$LAB_DIR/node$1 rc=0
+	mkdir -p "$d"
+	if [ -e "$d/killed" ] && [ "$CLUSTER_FENCING" = 1 ] && [ -z "${CLUSTER_NO_PACEMAKER:-}" ] &&
+		[ -z "${LAB_POWER_ON:-}" ]; then
+		wait_for 120 "node$i fenced by the cluster" test -e "$d/fenced"
+	fi
+	until mkdir "$d/power.lock" 2>/dev/null; do sleep 0.05; done
+	node_on "$i" || cluster_node_boot "$i" || rc=$?
+	rmdir "$d/power.lock"
+	return "$rc"
+}
+
+node_on() {
+	local pid
+	pid=$(node_pid "$1") && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# The pid of node I's first process (corosync), empty when it is off.
+node_pid() { cat "$LAB_DIR/node$1/pid" 2>/dev/null; }
+
+cluster_node_boot() {
 	local i=$1 d=$LAB_DIR/node$1 pid sub
+	rm -f "$d/killed" "$d/fenced"
 	mkdir -p "$d/corosync" "$d/varlib"
 	for sub in cib pengine blackbox cores; do
 		mkdir -p "$d/varlib/$sub"
@@ -436,8 +558,10 @@ cluster_node_start() {
 	pid=$!
 	disown "$pid"	# a crash test kills it: no job-control chatter
 	eval "NODE_PID_$i=$pid"
+	echo "$pid" >"$d/pid"
 	lab_on_exit cluster_node_kill "$i"
 	wait_for 10 "node$i corosync" node_exec "$i" corosync-cmapctl -g totem.cluster_name
+	[ -n "$LAB_NODE_BOOT" ] && "$LAB_NODE_BOOT" "$i"
 	[ -n "${CLUSTER_NO_PACEMAKER:-}" ] && return 0
 	node_exec "$i" env PCMK_logfile="$d/pacemaker.log" HA_debug=0 /usr/sbin/pacemakerd \
 		>"$d/pacemakerd.out" 2>&1 &
@@ -447,7 +571,7 @@ cluster_node_start() {
 node_exec() {
 	local i=$1 pid
 	shift
-	eval "pid=\${NODE_PID_$i:-}"
+	pid=$(node_pid "$i")
 	[ -n "$pid" ] || return 1
 	nsenter -t "$pid" -m -u -n "$@"
 }
@@ -455,7 +579,7 @@ node_exec() {
 # Every process that lives in node I's mount namespace.
 node_pids() {
 	local i=$1 pid ns p
-	eval "pid=\${NODE_PID_$i:-}"
+	pid=$(node_pid "$i")
 	[ -n "$pid" ] || return 0
 	ns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null) || return 0
 	for p in /proc/[0-9]*; do
@@ -471,6 +595,10 @@ cluster_node_kill() {
 	pids=$(node_pids "$i")
 	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 	eval "NODE_PID_$i="
+	if [ -e "$LAB_DIR/node$i/pid" ]; then
+		rm -f "$LAB_DIR/node$i/pid" "$LAB_DIR/node$i/fenced"
+		: >"$LAB_DIR/node$i/killed"
+	fi
 	if ip -n "$ns" -o -4 addr show dev eth0 2>/dev/null | grep -q .; then
 		ip -n "$ns" addr flush dev eth0
 		ip -n "$ns" addr add "10.99.0.$i/24" dev eth0

@@ -19,14 +19,12 @@ pgw_lab() {
 	ssh_user_unlock postgres
 	mkdir -p "$MNT"
 	lab_on_exit rmdir "$MNT"
+	LAB_NODE_BOOT=pgw_node_mounts
 	cluster_up "$n"
-	for i in $(seq 1 "$n"); do
-		pgw_node_mounts "$i"
-	done
 }
 
-# pgw_node_mounts I: node I's own PostgreSQL directory and its sshd (again
-# after the node was killed and restarted).
+# pgw_node_mounts I: node I's own PostgreSQL directory and its sshd, on
+# every boot of node I (LAB_NODE_BOOT).
 pgw_node_mounts() {
 	local i=$1 d=$LAB_DIR/node$1/pg
 	mkdir -p "$d/walfiles" "$d/run"
@@ -113,7 +111,9 @@ pgw_nodes_param() {
 # (the others, if any, are kept off by a location constraint).
 pgw_configure() {
 	local n=${1:-$PGW_N} i
-	node_exec 1 crm configure property no-quorum-policy=ignore >/dev/null
+	# A minority's primary stops taking writes (the majority fences it
+	# meanwhile); 2 nodes are both quorate (two_node), fencing decides.
+	node_exec 1 crm configure property no-quorum-policy=demote >/dev/null
 	node_exec 1 crm configure primitive pg ocf:understudy:pgwarm params \
 		pgdata="$MNT/data" pghost="$MNT/run" archive_dir="$MNT/walfiles" \
 		nodes="$(pgw_nodes_param "$n")" ssh_key="$PGW/client_key" \
@@ -126,7 +126,7 @@ pgw_configure() {
 	# the first failure: migration-threshold=1; the default recovers in place,
 	# which is how a standby that cannot follow gets repaired).
 	node_exec 1 crm configure clone pgc pg meta promotable=true promoted-max=1 notify=true \
-		${PGW_META:-} >/dev/null || fail "crm clone"
+		priority=10 ${PGW_META:-} >/dev/null || fail "crm clone"
 	for i in $(seq $((n + 1)) "$PGW_N"); do
 		node_exec 1 crm configure location "pg-not-$i" pgc -inf: "node$i" >/dev/null ||
 			fail "location off node$i"
@@ -160,7 +160,29 @@ promoted_node() {
 		grep -o 'node name="[^"]*"' | cut -d'"' -f2 | head -n 1
 }
 has_primary() { [ -n "$(promoted_node "${1:-1}")" ]; }
+# The promoted node's number, as the first node that answers sees it.
+pnum() {
+	local i p
+	for i in $(seq 1 "$PGW_N"); do
+		p=$(promoted_node "$i") && [ -n "$p" ] && break
+	done
+	echo "${p#node}"
+}
+# all_up: one primary, every other node of the clone a standby, and so for
+# Pacemaker too (a server in recovery whose monitor fails is not one yet).
+all_up() {
+	local i p
+	p=$(pnum)
+	[ -n "$p" ] || return 1
+	for i in $(seq 1 "$PGW_N"); do
+		[ "$i" = "$p" ] || is_standby "$i" || return 1
+	done
+	[ "$(node_exec "$p" crm_mon -1 --output-as=xml 2>/dev/null |
+		grep -c 'resource id="pg" .*role="Unpromoted".*active="true".*failed="false"')" -eq \
+		$((PGW_N - 1)) ]
+}
 rows_on() { [ "$(psql_on "$1" "select count(*) from t")" = "$2" ]; }
+has_row() { [ "$(psql_on "$1" "select count(*) from t where id = $2")" = 1 ]; }
 is_standby() { [ "$(psql_on "$1" "select pg_is_in_recovery()")" = t ]; }
 is_primary() { [ "$(psql_on "$1" "select pg_is_in_recovery()")" = f ]; }
 write_ok() { psql_on "$1" "insert into t(id) values ($2)" >/dev/null; }

@@ -8,6 +8,7 @@
 # mount namespace (never installed on the host).
 . "$(dirname "$0")/lib.sh"
 lab_init
+CLUSTER_FENCING=0	# no device: this cluster only validates, and its resources are emptied
 need crm pcs crm_verify unshare
 ex=$(cd "$(dirname "$0")/../../crm-examples" && pwd)
 cp "$TOP_BUILDDIR/agents/pgwarm" "$TOP_BUILDDIR/agents/dnsrr" "$TOP_BUILDDIR/agents/mirror" \

@@ -80,7 +80,6 @@ echo "stale edit on $P" >"$LAB_DIR/node$p/var/www/p1.html"
 echo "page 1, new" >"$LAB_DIR/node${NW#node}/var/www/p1.html"
 scn_psql "$view" "insert into orders select generate_series(1001, 1100)" >/dev/null
 cluster_node_start "$p"
-scn_node_up "$p"
 standby() { [ "$(scn_psql_local "$p" "select pg_is_in_recovery()")" = t ]; }
 wait_for 120 "$P back as a standby" standby
 scn_psql "$view" "select pg_switch_wal()" >/dev/null

@@ -22,8 +22,7 @@ node_sshd_setup "$MI" 2
 
 mkdir -p "$MNT"
 lab_on_exit rmdir "$MNT"
-cluster_up 2
-node_mounts() {
+node_mounts() {	# every boot of node I (LAB_NODE_BOOT)
 	local i=$1
 	mkdir -p "$LAB_DIR/node$i/data/www" "$LAB_DIR/node$i/data/state"
 	node_exec "$i" mount --bind "$LAB_DIR/node$i/data" "$MNT" || fail "bind mount on node$i"
@@ -31,13 +30,12 @@ node_mounts() {
 	node_exec "$i" /usr/sbin/sshd -f "$MI/sshd_config" -E "$LAB_DIR/node$i/sshd.log" ||
 		fail "sshd on node$i"
 }
-node_mounts 1
-node_mounts 2
+LAB_NODE_BOOT=node_mounts
+cluster_up 2
 www() { echo "$LAB_DIR/node$1/data/www"; }
 echo "<h1>home</h1>" >"$(www 1)/index.html"
 cp "$(www 1)/index.html" "$(www 2)/index.html"
 
-node_exec 1 crm configure property no-quorum-policy=ignore >/dev/null
 node_exec 1 crm configure primitive vip ocf:heartbeat:IPaddr2 params ip=10.99.0.100 \
 	cidr_netmask=24 nic=eth0 op monitor interval=5s >/dev/null || fail "crm vip"
 node_exec 1 crm configure primitive files ocf:understudy:mirror params paths="$MNT/www/" \
@@ -92,7 +90,6 @@ log "node$O killed: group on node$H, mirror keeps running with its peer gone"
 # node$H serves new content; node$O comes back stale and receives the push.
 echo "again" >"$(www "$H")/after-failover.html"
 cluster_node_start "$O"
-node_mounts "$O"
 cluster_wait_online 2 60
 node_exec "$H" "$MI/bin/mirror-sync" -c "$MNT/state/mirror.conf" >"$LAB_DIR/push.log" 2>&1 ||
 	fail "push to the returning node$O: $(cat "$LAB_DIR/push.log")"

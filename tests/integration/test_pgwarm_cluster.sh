@@ -97,7 +97,6 @@ log "node$p killed: node$s primary and writable after $ms ms, no row lost"
 
 # The dead node returns: it fails back as a standby and replays the survivor.
 cluster_node_start "$p"
-pgw_node_mounts "$p"
 wait_for 60 "node$p back in the cluster" cluster_all_online 2
 start=$(date +%s%N)
 wait_for 120 "node$p standby again" back

@@ -39,7 +39,6 @@ wait_for 90 "a promoted pgwarm" has_primary
 sampler=$!
 lab_on_exit kill "$sampler"
 
-pnum() { local p; p=$(promoted_node 1); [ -n "$p" ] || p=$(promoted_node 2); echo "${p#node}"; }
 primary_writable() {
 	local n
 	n=$(pnum)
@@ -48,14 +47,6 @@ primary_writable() {
 node_back() {	# node I is in the cluster again, its pgwarm a standby
 	is_standby "$1" && [ "$(node_exec 1 crm_mon -1 --output-as=xml 2>/dev/null |
 		grep -c 'resource id="pg" .*role="Unpromoted".*active="true".*failed="false"')" -ge 2 ]
-}
-all_up() {	# one primary and both others standbys
-	local i
-	[ -n "$(pnum)" ] || return 1
-	for i in 1 2 3; do
-		[ "$i" = "$(pnum)" ] && continue
-		is_standby "$i" || return 1
-	done
 }
 wait_for 90 "the standbys" all_up
 
@@ -84,7 +75,6 @@ for r in $(seq 1 "$rounds"); do
 		[ "$v" = "$p" ] && wait "$wpid" 2>/dev/null
 		wait_for 90 "round $r: a writable primary after node$v died" primary_writable "$r"
 		cluster_node_start "$v"
-		pgw_node_mounts "$v"
 		wait_for 60 "round $r: node$v back in the cluster" cluster_all_online 3
 		wait_for 120 "round $r: node$v a standby again" node_back "$v"
 		;;
@@ -138,7 +128,6 @@ for r in $(seq 1 "$rounds"); do
 	echo $((r * 100000 + 99999)) >>"$PGW/kept"
 	psql_on "$np" "select pg_switch_wal()" >/dev/null
 	fstart=$(date +%s%N)
-	has_row() { [ "$(psql_on "$1" "select count(*) from t where id = $2")" = 1 ]; }
 	for i in 1 2 3; do
 		[ "$i" = "$np" ] && continue
 		wait_for 90 "round $r: node$i follows node$np" has_row "$i" $((r * 100000 + 99999))
