@@ -1278,8 +1278,6 @@ pgwarm_start(struct ocf_rsc *r)
 	if (access(path, R_OK) == -1)
 		return ocf_fail(OCF_ERR_INSTALLED, "%s is not a PostgreSQL data directory (no "
 		    "PG_VERSION); seed it with pg_basebackup from the primary", ocf_str(r, P_PGDATA));
-	/* Not promotable until a monitor has judged it (see pgwarm_stop). */
-	ocf_promotion_set(r, OCF_SCORE_NEVER);
 	switch (role(r, why, sizeof(why))) {
 	case ROLE_STANDBY:
 	case ROLE_STARTING:
@@ -1298,6 +1296,8 @@ pgwarm_start(struct ocf_rsc *r)
 	case ROLE_STOPPED:
 		break;
 	}
+	/* Not promotable until a monitor has judged it (see pgwarm_stop). */
+	ocf_promotion_set(r, OCF_SCORE_NEVER);
 	if ((rc = logfile_ready(r)) != OCF_SUCCESS || (rc = failback(r)) != OCF_SUCCESS)
 		return rc;
 	forget_primary_record(r, &was);

@@ -528,7 +528,13 @@ cluster_node_start() {
 		[ -z "${LAB_POWER_ON:-}" ]; then
 		wait_for 120 "node$i fenced by the cluster" test -e "$d/fenced"
 	fi
-	until mkdir "$d/power.lock" 2>/dev/null; do sleep 0.05; done
+	# Bounded: a power-on that failed half-way (its wait_for exits) leaves
+	# the lock behind.
+	local tries=0
+	until mkdir "$d/power.lock" 2>/dev/null || [ "$tries" -ge 600 ]; do
+		sleep 0.05
+		tries=$((tries + 1))
+	done
 	node_on "$i" || cluster_node_boot "$i" || rc=$?
 	rmdir "$d/power.lock"
 	return "$rc"
