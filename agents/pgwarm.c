@@ -566,31 +566,38 @@ unfenced_risk(struct ocf_rsc *r, char *why, size_t whylen)
 {
 	struct pgw *p = P(r);
 	struct ocf_list members;
+	const char *gone = NULL;
 	char v[32];
-	int rc, on, risk = 0;
+	int rc, on;
 
 	if (!under_pacemaker() || ocf_bool(r, P_UNFENCED_PROMOTE) || p->nodes.n != 2)
+		return 0;
+	/* Membership first: with the peer present (every monitor but after a
+	 * loss) the CIB is not asked for stonith-enabled at all. */
+	if (ocf_cluster_members(&members) == -1) {
+		snprintf(why, whylen, "cannot tell whether the peer is a member");
+		return 1;
+	}
+	for (size_t i = 0; i < p->nodes.n && gone == NULL; i++)
+		if (strcmp(p->nodes.v[i].name, p->self) != 0 &&
+		    !ocf_list_has(&members, p->nodes.v[i].name))
+			gone = p->nodes.v[i].name;
+	ocf_list_free(&members);
+	if (gone == NULL)
 		return 0;
 	/* Unset or not a boolean: Pacemaker's default, fencing on. */
 	if ((rc = ocf_cluster_option_get("stonith-enabled", v, sizeof(v))) == 0 ||
 	    (rc == 1 && (ocf_parse_bool(v, &on) == -1 || on)))
 		return 0;
-	if (rc == -1 || ocf_cluster_members(&members) == -1) {
-		snprintf(why, whylen, "cannot tell whether fencing is on and the peer is a member");
-		return 1;
-	}
-	for (size_t i = 0; i < p->nodes.n && !risk; i++)
-		if (strcmp(p->nodes.v[i].name, p->self) != 0 &&
-		    !ocf_list_has(&members, p->nodes.v[i].name)) {
-			/* the exit reason: 128 bytes; the log says more */
-			snprintf(why, whylen, "%s is gone and stonith-enabled=false (2 nodes): "
-			    "configure fencing or set unfenced_promote=true", p->nodes.v[i].name);
-			log_warn("%s is not a member and fencing is off: it may be a primary still "
-			    "taking writes behind a network cut", p->nodes.v[i].name);
-			risk = 1;
-		}
-	ocf_list_free(&members);
-	return risk;
+	/* the exit reason: 128 bytes; the log says more */
+	if (rc == -1)
+		snprintf(why, whylen, "%s is gone and whether fencing is on is unknown", gone);
+	else
+		snprintf(why, whylen, "%s is gone and stonith-enabled=false (2 nodes): "
+		    "configure fencing or set unfenced_promote=true", gone);
+	log_warn("%s is not a member and fencing may be off: it may be a primary still "
+	    "taking writes behind a network cut", gone);
+	return 1;
 }
 
 /* Judges this standby at mine against every other node of the clone. */
