@@ -1015,8 +1015,11 @@ rewind_from(struct ocf_rsc *r, const struct node *src)
 	/* The rewound directory is consistent only once it has replayed up to
 	 * the source's position at rewind time, inside the segment the source
 	 * is still writing: switched now, that segment is archived here at
-	 * once instead of whenever it fills (an idle primary: never). */
-	if (pg_query(&P(r)->pg, buf_str(&ci), "select pg_switch_wal()", 10000, why, sizeof(why),
+	 * once instead of whenever it fills (an idle primary: never). A switch
+	 * in a segment holding no record yet is a no-op (another standby's
+	 * rewind just switched), so a record goes in first. */
+	if (pg_query(&P(r)->pg, buf_str(&ci), "select pg_switch_wal() from "
+	    "pg_logical_emit_message(false, 'understudy', 'pg_rewind')", 10000, why, sizeof(why),
 	    why, sizeof(why)) == -1)
 		log_warn("pg_switch_wal on %s after pg_rewind: %s", src->name, why);
 	buf_free(&ci);
@@ -1363,6 +1366,9 @@ pgwarm_monitor(struct ocf_rsc *r)
 		    strcmp(c.state, "in production") == 0)
 			return ocf_fail(OCF_FAILED_PROMOTED, "the primary is gone without a shutdown "
 			    "(crashed or killed)");
+		/* Again, as in stop: a fenced node reboots without its
+		 * reboot-lifetime attributes, and its probe comes first. */
+		ocf_promotion_set(r, OCF_SCORE_NEVER);
 		return OCF_NOT_RUNNING;
 	case ROLE_STARTING:
 		ocf_promotion_set(r, OCF_SCORE_NEVER);	/* not consistent yet */

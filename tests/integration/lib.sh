@@ -582,12 +582,15 @@ node_exec() {
 	nsenter -t "$pid" -m -u -n "$@"
 }
 
-# Every process that lives in node I's mount namespace.
+# Every process that lives in node I's mount namespace (or in mount
+# namespace MNTNS, as readlink /proc/PID/ns/mnt names it).
 node_pids() {
-	local i=$1 pid ns p
-	pid=$(node_pid "$i")
-	[ -n "$pid" ] || return 0
-	ns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null) || return 0
+	local ns=${2:-} pid p
+	if [ -z "$ns" ]; then
+		pid=$(node_pid "$1")
+		[ -n "$pid" ] || return 0
+		ns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null) || return 0
+	fi
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"
 	done
@@ -596,10 +599,21 @@ node_pids() {
 # cluster_node_kill I: kill -9 corosync and Pacemaker of node I (a crash).
 # Addresses that resources added to its eth0 go too, as with a machine that
 # went down (its network namespace would otherwise outlive the "crash").
+# The namespace is scanned until empty: a process forked between one scan
+# and its kill (a postgres backend, an agent's child) survives that pass
+# and would hold the node's port and files into its next boot.
 cluster_node_kill() {
-	local i=$1 pids ns=${CLUSTER_NS_PREFIX}n$1
-	pids=$(node_pids "$i")
-	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	local i=$1 pids pid mnt pass ns=${CLUSTER_NS_PREFIX}n$1
+	pid=$(node_pid "$i")
+	mnt=$([ -n "$pid" ] && readlink "/proc/$pid/ns/mnt" 2>/dev/null)
+	for pass in 1 2 3 4 5 6 7 8 9 10; do
+		[ -n "$mnt" ] || break
+		pids=$(node_pids "$i" "$mnt")
+		[ -n "$pids" ] || break
+		kill -9 $pids 2>/dev/null
+		sleep 0.05
+	done
+	[ -z "$mnt" ] || [ -z "$(node_pids "$i" "$mnt")" ] || log "node$i: processes outlived 10 kills: $(node_pids "$i" "$mnt")"
 	eval "NODE_PID_$i="
 	if [ -e "$LAB_DIR/node$i/pid" ]; then
 		rm -f "$LAB_DIR/node$i/pid" "$LAB_DIR/node$i/fenced"

@@ -8,8 +8,9 @@
 #     the primary fences first, priority-fencing-delay), is fenced;
 #   - a writable primary on the surviving side; after the heal the fenced
 #     node is powered on and rejoins as a standby;
-#   - every row the surviving side acknowledged is there; what the cut
-#     side acknowledged after the cut is counted and printed.
+#   - every row the surviving side acknowledged is there (and it
+#     acknowledged some); what the fenced side acknowledged after the cut
+#     is counted and printed.
 
 part_sampler() {	# every 100 ms: which nodes accept writes
 	local p
@@ -84,11 +85,17 @@ part_cut() {
 	wait_for 120 "$label: $f back in the cluster" cluster_all_online "$PART_N"
 	wait_for 120 "$label: one primary, every other node a standby" all_up
 	survivor=$(pnum)
-	read -r lost first shape < <(missing_on "$survivor" "$PGW/ack.survivor")
+	# The side that was not fenced survived: in 2 nodes it is the cut
+	# primary's when it won the fence race, and its writer is the one
+	# that wrote on p.
+	local won=ack.survivor lost_side=ack.cut
+	[ "$f" = "node$p" ] || { won=ack.cut; lost_side=ack.survivor; }
+	read -r lost first shape < <(missing_on "$survivor" "$PGW/$won")
 	[ "$lost" -eq 0 ] || fail "$label: $lost rows the surviving side acknowledged are gone (first $first)"
-	cut_acked=$(awk -v b="${before:-0}" '$1 > b' "$PGW/ack.cut" | wc -l)
-	awk -v b="${before:-0}" '$1 > b' "$PGW/ack.cut" >"$PGW/ack.cut.after"
+	[ -s "$PGW/$won" ] || fail "$label: the surviving side acknowledged no row"
+	cut_acked=$(awk -v b="${before:-0}" '$1 > b' "$PGW/$lost_side" | wc -l)
+	awk -v b="${before:-0}" '$1 > b' "$PGW/$lost_side" >"$PGW/ack.cut.after"
 	read -r lost first shape < <(missing_on "$survivor" "$PGW/ack.cut.after")
-	echo "RESULT pgwarm_partition nodes=$PART_N scenario=$label cut=node$p fenced=$f primary=node$survivor ms=$ms survivor_acked=$(wc -l <"$PGW/ack.survivor") survivor_lost=0 cut_side_acked_after_cut=$cut_acked cut_side_lost=$lost samples=$(wc -l <"$PGW/samples")"
-	log "$label: healed; node$survivor primary, $f a standby again; the cut side acknowledged $cut_acked rows after the cut, $lost of them lost"
+	echo "RESULT pgwarm_partition nodes=$PART_N scenario=$label cut=node$p fenced=$f primary=node$survivor ms=$ms survivor_acked=$(wc -l <"$PGW/$won") survivor_lost=0 fenced_side_acked_after_cut=$cut_acked fenced_side_lost=$lost samples=$(wc -l <"$PGW/samples")"
+	log "$label: healed; node$survivor primary, $f a standby again; the fenced side acknowledged $cut_acked rows after the cut, $lost of them lost"
 }
