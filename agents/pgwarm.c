@@ -106,7 +106,8 @@ static const struct ocf_param params[] = {
 	  "every other node; any: on at least one." },
 	{ "failback", OCF_STRING, 0, "rewind", 0, 0, v_oneof_failback,
 	  "Failback", "A former primary that finds a newer timeline: rewind (pg_rewind from "
-	  "the current primary; needs wal_log_hints or data checksums), reseed "
+	  "the current primary; needs wal_log_hints or data checksums; when pg_rewind "
+	  "fails, e.g. the WAL back to the fork is gone, a re-seed follows), reseed "
 	  "(pg_basebackup; the old directory is kept as PGDATA.pgwarm-old-TIME), or manual "
 	  "(refuse to start and say why)." },
 	{ "logfile", OCF_STRING, 0, PGWARM_LOGFILE, 0, 0, v_logfile,
@@ -948,13 +949,13 @@ reseed(struct ocf_rsc *r, const struct node *src)
 
 static enum ocf_exitcode rewind_from(struct ocf_rsc *, const struct node *);
 
-/* Rewinds or re-seeds from the primary that answers, per failback=; copy:
- * only a re-seed can help (the WAL is gone), whatever failback says but
- * manual. */
 /* repair() could not run yet: no primary answers (one being restarted,
  * or none left). Never returned to Pacemaker. */
 #define REPAIR_DEFERRED	OCF_NOT_RUNNING
 
+/* Rewinds or re-seeds from the primary that answers, per failback=; copy:
+ * only a re-seed can help (the WAL is gone), whatever failback says but
+ * manual. */
 static enum ocf_exitcode
 repair(struct ocf_rsc *r, const char *cause, int copy)
 {
@@ -1006,8 +1007,12 @@ rewind_from(struct ocf_rsc *r, const struct node *src)
 	if (rc == -1) {
 		buf_free(&ci);
 		buf_free(&out);
-		return ocf_fail(OCF_ERR_GENERIC, "pg_rewind from %s failed (set failback=reseed to "
-		    "copy the primary instead): %s", src->name, why);
+		/* Most often the WAL back to the fork is gone: a crashed
+		 * primary's own segments were never archived to itself, and
+		 * pg_rewind's crash recovery recycles them. A copy still
+		 * works, and keeps the old directory. */
+		log_warn("pg_rewind from %s failed, re-seeding instead: %s", src->name, why);
+		return reseed(r, src);
 	}
 	log_info("pg_rewind: %s", strstr(buf_str(&out), "no rewind required") ?
 	    "no rewind required" : "done");

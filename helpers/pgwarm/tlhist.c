@@ -73,11 +73,18 @@ tlhist_parse(uint32_t tli, const char *text, size_t len, struct tlhist *h, char 
 			snprintf(why, whylen, "line %d: more than %d ancestors", lineno, TLHIST_MAX);
 			return -1;
 		}
-		if (h->n && (parent <= h->v[h->n - 1].tli || sw < h->v[h->n - 1].end)) {
-			snprintf(why, whylen, "line %d: timelines must increase and switchpoints "
-			    "never go back", lineno);
+		if (h->n && parent <= h->v[h->n - 1].tli) {
+			snprintf(why, whylen, "line %d: timelines must increase", lineno);
 			return -1;
 		}
+		/* A switchpoint before an earlier one is what PostgreSQL
+		 * writes when a standby is promoted before it reached the fork
+		 * of the timeline it was to follow ("1 0/5018F38", then
+		 * "2 0/5000000"): the new timeline starts at the later line's
+		 * point, so every ancestor was left there at the latest. */
+		for (size_t j = 0; j < h->n; j++)
+			if (h->v[j].end > sw)
+				h->v[j].end = sw;
 		h->v[h->n].tli = (uint32_t)parent;
 		h->v[h->n].end = sw;
 		h->n++;

@@ -22,7 +22,9 @@ struct tlhist {
 };
 
 /* Parses the text of tli's history file. -1 with why when malformed
- * (ancestors not increasing, a switchpoint going back, garbage). */
+ * (ancestors not increasing, garbage). A switchpoint before an earlier
+ * one (a promotion short of the fork it was heading for) lowers the
+ * earlier ancestors' ends to it. */
 int	 tlhist_parse(uint32_t tli, const char *text, size_t len, struct tlhist *,
 	    char *why, size_t whylen);
 /* Can a server at pos follow h's timeline? 1 yes, 0 no (why says: past

@@ -140,9 +140,26 @@ START_TEST(histories)
 	at = (struct wal_pos){ 2, 0x4000000 };
 	ck_assert_int_eq(tlhist_can_follow(&h, &at, why, sizeof(why)), 0);
 	ck_assert_ptr_nonnull(strstr(why, "not a child"));
+	/* The lab's 3-node cut: timeline 2 forked off 1 at 0/5018F38, and a
+	 * standby still on 1 at 0/5000000 (it never got the fork's segment)
+	 * was promoted to 3 there. PostgreSQL writes the later switchpoint
+	 * before the earlier one; 3 left 1 at 0/5000000. */
+	const char *back = "1\t0/5018F38\tno recovery target specified\n\n"
+	    "2\t0/5000000\tno recovery target specified\n";
+	ck_assert_int_eq(tlhist_parse(3, back, strlen(back), &h, why, sizeof(why)), 0);
+	ck_assert_uint_eq(h.n, 2);
+	ck_assert_uint_eq(h.v[0].end, 0x5000000);
+	ck_assert_uint_eq(h.v[1].end, 0x5000000);
+	at = (struct wal_pos){ 1, 0x5000000 };
+	ck_assert_int_eq(tlhist_can_follow(&h, &at, why, sizeof(why)), 1);
+	at.lsn = 0x5018F38;	/* the old primary: has what 3 never had */
+	ck_assert_int_eq(tlhist_can_follow(&h, &at, why, sizeof(why)), 0);
+	ck_assert_ptr_nonnull(strstr(why, "past 0/05000000"));
+	ck_assert_uint_eq(tlhist_file_tli(&h, 0x4FFFFFF, 16 << 20), 1);
+	ck_assert_uint_eq(tlhist_file_tli(&h, 0x5000000, 16 << 20), 3);
 	/* hostile files */
 	static const char *const bad[] = { "", "\n\n# only comments\n", "x\t0/1\tr\n",
-	    "3\t0/1\tr\n" /* parent not older */, "0\t0/1\tr\n", "1 0/1\n2 0/0\n" /* goes back */,
+	    "3\t0/1\tr\n" /* parent not older */, "0\t0/1\tr\n", "2 0/1\n2 0/2\n" /* repeated */,
 	    "2 0/1\n1 0/2\n" /* not increasing */, "1\t123456789/0\tr\n", "1\t0/\tr\n", "1\t/0\tr\n",
 	    "1\t0/1x\tr\n", "1", "-1\t0/1\n", "1\t0/1\n\0002\t0/2\n", NULL };
 	for (int i = 0; bad[i]; i++)
