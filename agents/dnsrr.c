@@ -511,7 +511,12 @@ word_in(const char *words, const char *w)
 
 /* A node that crashed cannot withdraw its own record: the others do, for
  * every node of `address` that is out of this partition (crm_node -p), once
- * per absence (DNS_STATE.gone lists the names already withdrawn). */
+ * per absence (DNS_STATE.gone lists the names already withdrawn) — but
+ * only from a quorate partition, and only once the cluster holds that node
+ * for down (fenced). Behind a network cut both halves of a 2-node cluster
+ * are quorate and each sees the other gone while both still reach the DNS
+ * servers: the side that is about to be fenced must not withdraw the
+ * survivor's record. */
 static void
 withdraw_departed(struct ocf_rsc *r)
 {
@@ -522,6 +527,7 @@ withdraw_departed(struct ocf_rsc *r)
 	struct run_result res;
 	struct node_list l;
 	char path[4200], self[NODE_NAME_MAX], why[512], text[512];
+	int quorate = -2;	/* not asked yet: only when someone is gone */
 
 	if (is_ip(ocf_str(r, P_ADDRESS)) || node_self(self, sizeof(self)) == -1 ||
 	    node_list_parse(ocf_str(r, P_ADDRESS), &l, why, sizeof(why)) == -1)
@@ -538,6 +544,13 @@ withdraw_departed(struct ocf_rsc *r)
 			continue;
 		if (word_in(buf_str(&gone), name)) {
 			buf_printf(&keep, "%s\n", name);
+			continue;
+		}
+		if (quorate == -2)
+			quorate = ocf_cluster_quorate();
+		if (quorate != 1 || ocf_node_down_clean(name) != 1) {
+			log_debug("node %s is out of this partition, but %s: its record stays",
+			    name, quorate != 1 ? "this partition has no quorum" : "not fenced yet");
 			continue;
 		}
 		if ((d->rr = record_for(r, l.v[i].addr, text, sizeof(text))) == NULL) {

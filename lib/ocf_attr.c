@@ -242,3 +242,50 @@ ocf_cluster_members(struct ocf_list *members)
 		ocf_list_free(members);
 	return rc;
 }
+
+/* crm_node -q prints 1 or 0. */
+int
+ocf_cluster_quorate(void)
+{
+	const char *argv[] = { "crm_node", "-q", NULL };
+	struct buf b = BUF_INIT;
+	int rc = -1;
+
+	if (attr_run(argv, &b) == OCF_SUCCESS)
+		rc = buf_str(&b)[0] == '1' ? 1 : buf_str(&b)[0] == '0' ? 0 : -1;
+	buf_free(&b);
+	return rc;
+}
+
+/* From crm_mon's node list: <node name="X" ... online="false" ...
+ * unclean="false" .../>. A node that is lost but not fenced yet is
+ * unclean; with stonith-enabled=false Pacemaker takes a lost node as
+ * cleanly down. */
+int
+ocf_node_down_clean(const char *node)
+{
+	const char *argv[] = { "crm_mon", "-1", "--output-as=xml", "--exclude=all",
+	    "--include=nodes", NULL };
+	struct buf b = BUF_INIT, key = BUF_INIT;
+	const char *tag, *end;
+	int rc = -1;
+
+	if (attr_run(argv, &b) != OCF_SUCCESS)
+		goto out;
+	buf_printf(&key, "<node name=\"%s\" ", node);
+	if ((tag = strstr(buf_str(&b), buf_str(&key))) == NULL || (end = strchr(tag, '>')) == NULL)
+		goto out;
+	{
+		char t[1024];
+
+		snprintf(t, sizeof(t), "%.*s", (int)(end - tag), tag);
+		if (strstr(t, " online=\"false\"") && strstr(t, " unclean=\"false\""))
+			rc = 1;
+		else if (strstr(t, " online=\"") && strstr(t, " unclean=\""))
+			rc = 0;
+	}
+out:
+	buf_free(&b);
+	buf_free(&key);
+	return rc;
+}

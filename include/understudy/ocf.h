@@ -165,6 +165,12 @@ enum ocf_exitcode ocf_node_attr_set(const char *node, const char *name, const ch
 enum ocf_exitcode ocf_node_attr_delete(const char *node, const char *name);
 /* The nodes that are cluster members now (crm_node -l); -1 when unknown. */
 int	 ocf_cluster_members(struct ocf_list *);
+/* Whether this node's partition has quorum (crm_node -q): 1, 0, -1 unknown. */
+int	 ocf_cluster_quorate(void);
+/* Whether the cluster holds NODE for down: offline and not unclean (fenced,
+ * or it left cleanly). 1 yes, 0 no (online, or lost and not fenced yet),
+ * -1 unknown. */
+int	 ocf_node_down_clean(const char *node);
 /* A cluster option (crm_config): 1 set, 0 not set (the default applies), -1 failed. */
 int	 ocf_cluster_option_get(const char *name, char *out, size_t outlen);
 #define OCF_SCORE_NEVER	(-1000000)	/* -INFINITY: this instance must not be promoted */

@@ -8,7 +8,9 @@
 # killed: the survivor takes the group, its monitor keeps the resource up
 # although its peer is gone; the dead node comes back stale (holding a file
 # written after the last sync), and the next push keeps that file in its
-# conflict directory instead of deleting it.
+# conflict directory instead of deleting it. Last, a network cut of the
+# active node (fencing on): never two active nodes, the cut node is
+# fenced, and its unsynced file ends up in its conflict directory.
 . "$(dirname "$0")/lib.sh"
 lab_init
 need crm sshd
@@ -101,4 +103,50 @@ diff -r -x state "$LAB_DIR/node$H/data" "$LAB_DIR/node$O/data" >/dev/null || fai
 node_exec "$H" crm_resource --wait --timeout=30 >/dev/null 2>&1
 runs_on "$H" web "node$H" || fail "the group moved when node$O returned: $(cluster_where "$H" web)"
 log "stale node$O: unsynced.html kept in its conflict directory; trees identical"
+
+# A network cut of the active node (fencing on; 2 nodes: both halves stay
+# quorate). The lab's device waits 5 s before fencing node$O, so node$O
+# fences the cut node$H first and takes the group; a sampler checks every
+# 100 ms that the service address (and with it the pusher) is on one node
+# at most. After the heal node$H is powered on, stale: the file it wrote
+# after the last sync is kept in its conflict directory by the next push.
+node_exec "$O" crm_resource -r fence-lab -p pcmk_delay_base -v "node$O:5s;node$H:0s" >/dev/null 2>&1 ||
+	fail "pcmk_delay_base on fence-lab"
+echo "written on node$H before its link was cut" >"$(www "$H")/cut-unsynced.html"
+(
+	while :; do
+		holders=
+		for i in 1 2; do
+			node_exec "$i" ip -o addr show dev eth0 2>/dev/null | grep -q 10.99.0.100 &&
+				holders="$holders node$i"
+		done
+		[ "$(echo "$holders" | wc -w)" -le 1 ] ||
+			echo "$(date +%T.%N) the address on$holders" >>"$LAB_DIR/two-pushers"
+		sleep 0.1
+	done
+) &
+sampler=$!
+lab_on_exit kill "$sampler"
+start=$(date +%s%N)
+node_link "$H" down
+log "node$H's link cut (active)"
+cut_fenced() { [ "$(lab_fenced)" = "node$H" ]; }
+wait_for 60 "node$H fenced" cut_fenced
+wait_for 60 "the group on node$O after node$H was fenced" runs_on "$O" web "node$O"
+cut_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+sleep 2
+kill "$sampler" 2>/dev/null
+wait "$sampler" 2>/dev/null
+[ -s "$LAB_DIR/two-pushers" ] && fail "two active nodes: $(head -n 3 "$LAB_DIR/two-pushers")"
+node_link "$H" up
+cluster_node_start "$H"
+cluster_wait_online 2 60
+node_exec "$O" "$MI/bin/mirror-sync" -c "$MNT/state/mirror.conf" >"$LAB_DIR/push2.log" 2>&1 ||
+	fail "push to the returning node$H: $(cat "$LAB_DIR/push2.log")"
+[ -e "$(www "$H")/cut-unsynced.html" ] && fail "node$H's unsynced file is still in its tree"
+kept=$(find "$LAB_DIR/node$H/data/state/conflicts" -name cut-unsynced.html -type f)
+[ -n "$kept" ] && grep -q "before its link was cut" $kept || fail "node$H's unsynced file was lost"
+diff -r -x state "$LAB_DIR/node$H/data" "$LAB_DIR/node$O/data" >/dev/null || fail "trees differ after the cut"
+echo "RESULT mirror_cut fenced=node$H group_on=node$O cut_to_group_ms=$cut_ms two_active_samples=0 unsynced_kept=yes"
+log "cut: node$H fenced, the group on node$O after $cut_ms ms, never two active; node$H's unsynced file kept in its conflict directory"
 exit 0
