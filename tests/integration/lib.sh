@@ -389,6 +389,14 @@ lab_fenced() {
 	echo "${out# }"
 }
 
+# lab_fence_ms I T0: ms from T0 (date +%s%N) until the PDU powered node I
+# off, "-" when it has not (the fence action is part of every RTO).
+lab_fence_ms() {
+	local t
+	t=$(cat "$LAB_DIR/node$1/fenced" 2>/dev/null) && [ -n "$t" ] || { echo -; return; }
+	echo $(( (t - $2) / 1000000 ))
+}
+
 # The fencing history as the cluster reports it (for a failure's log).
 lab_fence_history() {
 	node_exec "${1:-1}" stonith_admin --history '*' --verbose 2>&1 | tail -n 20

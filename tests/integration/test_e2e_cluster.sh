@@ -69,7 +69,7 @@ for id in $ran_on_p; do
 	scn_zm "$view" get "$id" | jq -e --arg p "$P" '[.results[] | select(.end_time) | .nodename] |
 		length == 1 and .[0] != $p' >/dev/null || fail "test $id: $(scn_zm "$view" get "$id" | jq -c '[.results[] | [.nodename, .end_time]]')"
 done
-echo "RESULT e2e_rto_pg_ms=$pg_t e2e_rto_web_ms=$web_t e2e_dns_withdrawn_ms=$dns_t e2e_zm_done_ms=$zm_t (new primary $NP, web on $NW; 1000 of 1000 rows, 20 of 20 pages)"
+echo "RESULT e2e_rto_pg_ms=$pg_t e2e_rto_web_ms=$web_t e2e_dns_withdrawn_ms=$dns_t e2e_zm_done_ms=$zm_t e2e_fenced_ms=$(lab_fence_ms "$p" "$t0") (fencing on: every RTO includes the fence of $P; new primary $NP, web on $NW; 1000 of 1000 rows, 20 of 20 pages)"
 for t in "$pg_t" "$web_t" "$dns_t"; do
 	[ "$t" -lt 10000 ] || log "note: a service took ${t} ms (target 10 s)"
 done

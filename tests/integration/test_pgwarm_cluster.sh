@@ -92,8 +92,9 @@ cluster_node_kill "$p"
 wait_for 60 "node$s promoted after node$p died" write_ok "$s" 100000
 rows_on "$s" $((total + 1)) || fail "rows lost when node$p died"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-echo "RESULT pgwarm_node_kill_to_write_ms=$ms rows=$((total + 1))"
-log "node$p killed: node$s primary and writable after $ms ms, no row lost"
+fms=$(lab_fence_ms "$p" "$start")
+echo "RESULT pgwarm_node_kill_to_write_ms=$ms fenced_ms=$fms rows=$((total + 1))"
+log "node$p killed: fenced after $fms ms, node$s primary and writable after $ms ms, no row lost"
 
 # The dead node returns: it fails back as a standby and replays the survivor.
 cluster_node_start "$p"
