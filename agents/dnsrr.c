@@ -15,7 +15,8 @@
  *    would not remove a record either); what it could not do is logged;
  *  - a node that leaves the cluster without stopping (a crash) cannot
  *    withdraw its record: every other node's monitor withdraws the records
- *    of `address` entries that are out of its partition. */
+ *    of `address` entries that are out of its partition, from a quorate
+ *    partition and once the cluster holds that node for down (fenced). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -609,9 +610,13 @@ static const struct ocf_agent agent = {
 	    "once (never leaving fewer than min_records) and an error is reported; after "
 	    "rise good checks it goes back. Monitor also repairs a server that lost it, and "
 	    "withdraws the records of address entries whose nodes left the cluster (a crashed "
-	    "node cannot withdraw its own). That withdrawal relies on fencing to make a node "
-	    "out of the partition a node that is down: without it, a network cut leaves both "
-	    "halves withdrawing each other's records while both still serve.",
+	    "node cannot withdraw its own), once per absence: only from a partition that has "
+	    "quorum, and only once the cluster holds that node for down, that is once it is "
+	    "fenced (crm_mon: offline, not unclean). Behind a network cut of a 2-node cluster "
+	    "both halves keep quorum and see each other gone; the half that is about to be "
+	    "fenced withdraws nothing. With stonith-enabled=false Pacemaker takes a lost node "
+	    "for down at once, and both halves withdraw each other's records while both still "
+	    "serve: configure fencing.",
 	.params = params,
 	.actions = actions,
 	.validate = dnsrr_validate,
