@@ -140,6 +140,7 @@ struct pgw {
 	char		 self[NODE_NAME_MAX];
 	struct node_list nodes;
 	char		 attr_rec[200], attr_failed[200], attr_last[200], attr_lag[200];
+	char		 attr_held[200];
 	uint64_t	 segsz;		/* wal_segment_size, once known (wal_segsz) */
 };
 
@@ -270,6 +271,7 @@ pgwarm_setup(struct ocf_rsc *r)
 	snprintf(p->attr_failed, sizeof(p->attr_failed), "pgwarm-%s-archive-failed", r->base);
 	snprintf(p->attr_last, sizeof(p->attr_last), "pgwarm-%s-last-archived", r->base);
 	snprintf(p->attr_lag, sizeof(p->attr_lag), "pgwarm-%s-archive-lag", r->base);
+	snprintf(p->attr_held, sizeof(p->attr_held), "pgwarm-%s-not-promotable", r->base);
 }
 
 static void
@@ -780,6 +782,24 @@ repair_hint(struct ocf_rsc *r, enum follow f)
 	    "--source-server) or re-seed it (pg_basebackup), then crm resource cleanup";
 }
 
+/* Why this standby's score is withheld, as the transient node attribute
+ * pgwarm-RSC-not-promotable that crm_mon -A shows: with no promote called
+ * there is no exit reason to show. NULL why: promotable (or only behind),
+ * the attribute goes. */
+static void
+held_publish(struct ocf_rsc *r, const char *what, const char *why)
+{
+	char v[512];
+
+	if (why == NULL) {
+		ocf_attr_delete(P(r)->attr_held);
+		return;
+	}
+	/* bounded: attrd values are for reading at a glance */
+	snprintf(v, sizeof(v), "%.60s%s%.400s", what ? what : "", what ? ": " : "", why);
+	ocf_attr_set(P(r)->attr_held, v);
+}
+
 /* Monitor of a standby: refuses to call healthy one that cannot follow the
  * primary, records its position, scores it. */
 static enum ocf_exitcode
@@ -804,12 +824,15 @@ standby_check(struct ocf_rsc *r)
 	}
 	record_set(r, ELECT_STANDBY, &mine);
 	v = judge(r, &mine, why, sizeof(why));
-	if (v == ELECT_UNKNOWN)	/* behind is normal; not knowing blocks failover */
+	if (v == ELECT_UNKNOWN) {	/* behind is normal; not knowing blocks failover */
 		log_warn("not promotable while a node's position is unknown: %s", why);
-	else if (v <= ELECT_TIED && unfenced_risk(r, why, sizeof(why))) {
+		held_publish(r, "a node's position is unknown", why);
+	} else if (v <= ELECT_TIED && unfenced_risk(r, why, sizeof(why))) {
 		log_warn("not promotable: %s", why);
+		held_publish(r, NULL, why);
 		v = ELECT_UNKNOWN;
-	}
+	} else
+		held_publish(r, NULL, NULL);
 	ocf_promotion_set(r, verdict_score(v));
 	return OCF_SUCCESS;
 }
@@ -1354,8 +1377,10 @@ pgwarm_stop(struct ocf_rsc *r)
 	 * promotable by a location preference (crm_resource --move --promoted
 	 * puts one there), and Pacemaker would demote the primary for an
 	 * instance that cannot follow it yet. Monitor sets it again. */
-	if ((rc = stop_server(r)) == OCF_SUCCESS)
+	if ((rc = stop_server(r)) == OCF_SUCCESS) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
+		held_publish(r, NULL, NULL);	/* stopped, not held back */
+	}
 	return rc;
 }
 
@@ -1698,7 +1723,9 @@ static const struct ocf_agent agent = {
 	    "pg_basebackup from the primary; failback=manual says what to run); so does a "
 	    "former primary. Every promotion is logged with its position and the positions it "
 	    "compared. Monitor publishes archiver health as node attributes "
-	    "pgwarm-RSC-archive-failed, -last-archived and -archive-lag. Everything the agent "
+	    "pgwarm-RSC-archive-failed, -last-archived and -archive-lag, and a standby whose "
+	    "score is withheld says why in pgwarm-RSC-not-promotable (crm_mon -A). "
+	    "Everything the agent "
 	    "writes in the data directory is written as system_user, so a symlink there "
 	    "cannot redirect root. Fencing is required: Pacemaker promotes over a lost node "
 	    "only once it is fenced, which is what keeps a primary behind a network cut from "

@@ -3,6 +3,7 @@
  * of pacemaker-attrd is not. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,30 +263,36 @@ ocf_cluster_quorate(void)
  * unclean; with stonith-enabled=false Pacemaker takes a lost node as
  * cleanly down. */
 int
-ocf_node_down_clean(const char *node)
+ocf_nodes_xml_down_clean(const char *xml, const char *node)
 {
-	const char *argv[] = { "crm_mon", "-1", "--output-as=xml", "--exclude=all",
-	    "--include=nodes", NULL };
-	struct buf b = BUF_INIT, key = BUF_INIT;
+	struct buf key = BUF_INIT;
 	const char *tag, *end;
+	char t[1024];
 	int rc = -1;
 
-	if (attr_run(argv, &b) != OCF_SUCCESS)
-		goto out;
 	buf_printf(&key, "<node name=\"%s\" ", node);
-	if ((tag = strstr(buf_str(&b), buf_str(&key))) == NULL || (end = strchr(tag, '>')) == NULL)
-		goto out;
-	{
-		char t[1024];
-
+	if ((tag = strstr(xml, buf_str(&key))) != NULL && (end = strchr(tag, '>')) != NULL &&
+	    end - tag < (ptrdiff_t)sizeof(t)) {
 		snprintf(t, sizeof(t), "%.*s", (int)(end - tag), tag);
 		if (strstr(t, " online=\"false\"") && strstr(t, " unclean=\"false\""))
 			rc = 1;
 		else if (strstr(t, " online=\"") && strstr(t, " unclean=\""))
 			rc = 0;
 	}
-out:
-	buf_free(&b);
 	buf_free(&key);
+	return rc;
+}
+
+int
+ocf_node_down_clean(const char *node)
+{
+	const char *argv[] = { "crm_mon", "-1", "--output-as=xml", "--exclude=all",
+	    "--include=nodes", NULL };
+	struct buf b = BUF_INIT;
+	int rc = -1;
+
+	if (attr_run(argv, &b) == OCF_SUCCESS)
+		rc = ocf_nodes_xml_down_clean(buf_str(&b), node);
+	buf_free(&b);
 	return rc;
 }

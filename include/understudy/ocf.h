@@ -171,6 +171,8 @@ int	 ocf_cluster_quorate(void);
  * or it left cleanly). 1 yes, 0 no (online, or lost and not fenced yet),
  * -1 unknown. */
 int	 ocf_node_down_clean(const char *node);
+/* The same answer from crm_mon's XML (a <node name="NODE" .../> tag). */
+int	 ocf_nodes_xml_down_clean(const char *xml, const char *node);
 /* A cluster option (crm_config): 1 set, 0 not set (the default applies), -1 failed. */
 int	 ocf_cluster_option_get(const char *name, char *out, size_t outlen);
 #define OCF_SCORE_NEVER	(-1000000)	/* -INFINITY: this instance must not be promoted */

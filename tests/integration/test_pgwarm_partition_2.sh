@@ -62,19 +62,23 @@ log "fencing off, node$p (primary) killed"
 refused() {
 	node_exec "$s" crm_mon -1 --output-as=xml 2>/dev/null | grep -q 'exitreason="[^"]*stonith-enabled=false'
 }
-# Whichever comes first: a promote refused (its exit reason in crm_mon) or
-# a monitor that withholds the score (its warning in the log).
-withheld() {
-	refused || grep -q 'not promotable: node[0-9] is gone and stonith-enabled=false' \
-		"$LAB_DIR/node$s/pacemaker.log"
+# Whichever comes first, crm_mon shows why: a promote refused (its exit
+# reason) or a monitor that withholds the score (the node attribute
+# pgwarm-pg-not-promotable).
+held_attr() {
+	node_exec "$s" crm_mon -1 -A --output-as=xml 2>/dev/null |
+		grep -o 'name="pgwarm-pg-not-promotable" value="[^"]*stonith-enabled=false[^"]*"'
 }
-wait_for 60 "node$s says why it does not promote" withheld
+withheld() { refused || [ -n "$(held_attr)" ]; }
+wait_for 60 "node$s says in crm_mon why it does not promote" withheld
 sleep 5
 is_primary "$s" && fail "node$s promoted without fencing, its peer gone"
 reason=$(node_exec "$s" crm_mon -1 --output-as=xml 2>/dev/null | grep -o 'exitreason="[^"]*"' | head -n 1)
-log "node$s not promoted: ${reason:-(the election withholds the score; see its log)}"
+log "node$s not promoted; crm_mon shows: ${reason:-$(held_attr)}"
 node_exec "$s" crm resource param pg set unfenced_promote true >/dev/null ||
 	fail "setting unfenced_promote"
 wait_for 90 "node$s promoted with unfenced_promote=true" is_primary "$s"
+gone_attr() { [ -z "$(held_attr)" ]; }
+wait_for 30 "pgwarm-pg-not-promotable gone once promoted" gone_attr
 echo "RESULT pgwarm_unfenced refused_without_fencing=yes promoted_with_unfenced_promote=yes"
 log "PASS"

@@ -263,6 +263,39 @@ START_TEST(clone_instance)
 }
 END_TEST
 
+/* crm_mon's node list, as Pacemaker 2.1.5 prints it (the lab's 3-node
+ * cut: node3 lost and not fenced yet, then fenced), and hostile cases. */
+START_TEST(nodes_xml_down_clean)
+{
+	const char *xml =
+	    "<nodes>\n"
+	    "<node name=\"node1\" id=\"1\" online=\"true\" standby=\"false\" unclean=\"false\" "
+	    "type=\"member\"/>\n"
+	    "<node name=\"node10\" id=\"10\" online=\"false\" unclean=\"false\"/>\n"
+	    "<node name=\"node3\" id=\"3\" online=\"false\" pending=\"false\" unclean=\"true\" "
+	    "type=\"member\"/>\n"
+	    "<node name=\"node4\" id=\"4\" online=\"false\" unclean=\"false\" type=\"member\"/>\n"
+	    "<node name=\"node5\" id=\"5\"/>\n"
+	    "</nodes>\n";
+
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node1"), 0);	/* online */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node3"), 0);	/* lost, not fenced */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node4"), 1);	/* fenced */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node10"), 1);	/* not node1's */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node5"), -1);	/* no state */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node2"), -1);	/* unknown */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean("<node name=\"node4\" online=\"false\" "
+	    "unclean=\"false\"", "node4"), -1);			/* cut off */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean("", "node4"), -1);
+	/* a tag longer than any real one is not read */
+	char big[4096];
+	int n = snprintf(big, sizeof(big), "<node name=\"node4\" online=\"false\" unclean=\"false\"");
+	memset(big + n, ' ', sizeof(big) - (size_t)n - 3);
+	strcpy(big + sizeof(big) - 3, "/>");
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(big, "node4"), -1);
+}
+END_TEST
+
 START_TEST(exit_code_names)
 {
 	ck_assert_str_eq(ocf_exitcode_name(OCF_ERR_CONFIGURED), "OCF_ERR_CONFIGURED");
@@ -381,6 +414,7 @@ suite(void)
 	tcase_add_test(tc, man_page_from_the_same_tables);
 	tcase_add_test(tc, notify_lists);
 	tcase_add_test(tc, clone_instance);
+	tcase_add_test(tc, nodes_xml_down_clean);
 	tcase_add_test(tc, exit_code_names);
 	tcase_add_test(tc, dispatch_exit_codes);
 	tcase_add_test(tc, legacy_heartbeat_mode);
