@@ -528,7 +528,8 @@ withdraw_departed(struct ocf_rsc *r)
 	struct run_result res;
 	struct node_list l;
 	char path[4200], self[NODE_NAME_MAX], why[512], text[512];
-	int quorate = -2;	/* not asked yet: only when someone is gone */
+	int quorate = -2, down = -1;	/* not asked yet: only when someone is gone */
+	struct buf nodes = BUF_INIT;
 
 	if (is_ip(ocf_str(r, P_ADDRESS)) || node_self(self, sizeof(self)) == -1 ||
 	    node_list_parse(ocf_str(r, P_ADDRESS), &l, why, sizeof(why)) == -1)
@@ -547,11 +548,13 @@ withdraw_departed(struct ocf_rsc *r)
 			buf_printf(&keep, "%s\n", name);
 			continue;
 		}
-		if (quorate == -2)
-			quorate = ocf_cluster_quorate();
-		if (quorate != 1 || ocf_node_down_clean(name) != 1) {
-			log_debug("node %s is out of this partition, but %s: its record stays",
-			    name, quorate != 1 ? "this partition has no quorum" : "not fenced yet");
+		if (quorate == -2 && (quorate = ocf_cluster_quorate()) == 1 &&
+		    ocf_cluster_nodes_xml(&nodes) != OCF_SUCCESS)
+			quorate = -1;	/* asked once per monitor, not per node */
+		if (quorate != 1 || (down = ocf_nodes_xml_down_clean(buf_str(&nodes), name)) != 1) {
+			log_debug("node %s is out of this partition, but %s: its record stays", name,
+			    quorate != 1 ? "this partition's quorum is not known to be held" :
+			    down == 0 ? "it is not fenced yet" : "crm_mon's node list is unreadable");
 			continue;
 		}
 		if ((d->rr = record_for(r, l.v[i].addr, text, sizeof(text))) == NULL) {
@@ -572,6 +575,7 @@ withdraw_departed(struct ocf_rsc *r)
 		buf_write_file(&keep, path, 0644);
 out:
 	node_list_free(&l);
+	buf_free(&nodes);
 	buf_free(&part);
 	buf_free(&gone);
 	buf_free(&keep);

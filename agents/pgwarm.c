@@ -106,8 +106,8 @@ static const struct ocf_param params[] = {
 	  "every other node; any: on at least one." },
 	{ "failback", OCF_STRING, 0, "rewind", 0, 0, v_oneof_failback,
 	  "Failback", "A former primary that finds a newer timeline: rewind (pg_rewind from "
-	  "the current primary; needs wal_log_hints or data checksums; when pg_rewind "
-	  "fails, e.g. the WAL back to the fork is gone, a re-seed follows), reseed "
+	  "the current primary; needs wal_log_hints or data checksums; when the WAL back "
+	  "to the fork is gone, a re-seed follows), reseed "
 	  "(pg_basebackup; the old directory is kept as PGDATA.pgwarm-old-TIME), or manual "
 	  "(refuse to start and say why)." },
 	{ "logfile", OCF_STRING, 0, PGWARM_LOGFILE, 0, 0, v_logfile,
@@ -817,6 +817,7 @@ standby_check(struct ocf_rsc *r)
 	repair_note(r, f = follow_check(r, &mine, why, sizeof(why)), why);
 	if (f != FOLLOW_OK) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
+		held_publish(r, NULL, NULL);	/* the failure says why */
 		/* Pacemaker keeps 128 bytes of an exit reason: the finding first,
 		 * what happens next in the log. */
 		log_warn("%s", repair_hint(r, f));
@@ -1030,12 +1031,19 @@ rewind_from(struct ocf_rsc *r, const struct node *src)
 	if (rc == -1) {
 		buf_free(&ci);
 		buf_free(&out);
-		/* Most often the WAL back to the fork is gone: a crashed
-		 * primary's own segments were never archived to itself, and
-		 * pg_rewind's crash recovery recycles them. A copy still
-		 * works, and keeps the old directory. */
-		log_warn("pg_rewind from %s failed, re-seeding instead: %s", src->name, why);
-		return reseed(r, src);
+		/* The WAL back to the fork gone: a crashed primary's own
+		 * segments were never archived to itself, and pg_rewind's
+		 * crash recovery recycles them. Only a copy helps then (the
+		 * old directory is kept); any other failure (the source, its
+		 * authentication, wal_log_hints) is the admin's to fix. */
+		if (strstr(why, "WAL record") || strstr(why, "could not restore file") ||
+		    strstr(why, "pg_wal/")) {
+			log_warn("pg_rewind from %s cannot: the WAL back to the fork is gone; "
+			    "re-seeding instead: %s", src->name, why);
+			return reseed(r, src);
+		}
+		return ocf_fail(OCF_ERR_GENERIC, "pg_rewind from %s failed (set failback=reseed to "
+		    "copy the primary instead): %s", src->name, why);
 	}
 	log_info("pg_rewind: %s", strstr(buf_str(&out), "no rewind required") ?
 	    "no rewind required" : "done");
@@ -1601,6 +1609,7 @@ pgwarm_promote(struct ocf_rsc *r)
 	if (q(r, "checkpoint", out, sizeof(out), why, sizeof(why)) == -1)
 		log_warn("checkpoint after promotion: %s", why);
 	ocf_promotion_set(r, SCORE_BEST);
+	held_publish(r, NULL, NULL);
 	log_info("promoted at %s", pos);
 	return OCF_SUCCESS;
 }

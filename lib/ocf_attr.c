@@ -268,31 +268,35 @@ ocf_nodes_xml_down_clean(const char *xml, const char *node)
 	struct buf key = BUF_INIT;
 	const char *tag, *end;
 	char t[1024];
-	int rc = -1;
+	int rc;
 
-	buf_printf(&key, "<node name=\"%s\" ", node);
-	if ((tag = strstr(xml, buf_str(&key))) != NULL && (end = strchr(tag, '>')) != NULL &&
-	    end - tag < (ptrdiff_t)sizeof(t)) {
+	if (strstr(xml, "<nodes") == NULL)
+		return -1;	/* not crm_mon's node list */
+	buf_puts(&key, "<node name=\"");
+	buf_xml_escape(&key, node);
+	buf_puts(&key, "\" ");
+	if ((tag = strstr(xml, buf_str(&key))) == NULL)
+		rc = 1;		/* unknown to the cluster: removed, or never joined */
+	else if ((end = strchr(tag, '>')) == NULL || end - tag >= (ptrdiff_t)sizeof(t))
+		rc = -1;
+	else {
 		snprintf(t, sizeof(t), "%.*s", (int)(end - tag), tag);
 		if (strstr(t, " online=\"false\"") && strstr(t, " unclean=\"false\""))
 			rc = 1;
 		else if (strstr(t, " online=\"") && strstr(t, " unclean=\""))
 			rc = 0;
+		else
+			rc = -1;
 	}
 	buf_free(&key);
 	return rc;
 }
 
-int
-ocf_node_down_clean(const char *node)
+enum ocf_exitcode
+ocf_cluster_nodes_xml(struct buf *out)
 {
 	const char *argv[] = { "crm_mon", "-1", "--output-as=xml", "--exclude=all",
 	    "--include=nodes", NULL };
-	struct buf b = BUF_INIT;
-	int rc = -1;
 
-	if (attr_run(argv, &b) == OCF_SUCCESS)
-		rc = ocf_nodes_xml_down_clean(buf_str(&b), node);
-	buf_free(&b);
-	return rc;
+	return attr_run(argv, out);
 }

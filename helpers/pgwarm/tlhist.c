@@ -111,13 +111,19 @@ tlhist_can_follow(const struct tlhist *h, const struct wal_pos *pos, char *why, 
 	}
 	for (size_t i = 0; i < h->n; i++)
 		if (h->v[i].tli == pos->tli) {
+			size_t j = i;
+
 			if (pos->lsn <= h->v[i].end)
 				return 1;
+			/* Lowered ends (tlhist_parse): the fork is the last
+			 * ancestor's with this end. */
+			while (j + 1 < h->n && h->v[j + 1].end == h->v[i].end)
+				j++;
 			snprintf(why, whylen, "replayed to %" PRIX32 "/%08" PRIX32 " on timeline %"
 			    PRIu32 ", past %" PRIX32 "/%08" PRIX32 " where timeline %" PRIu32
 			    " forked off it", (uint32_t)(pos->lsn >> 32), (uint32_t)pos->lsn,
 			    pos->tli, (uint32_t)(h->v[i].end >> 32), (uint32_t)h->v[i].end,
-			    i + 1 < h->n ? h->v[i + 1].tli : h->tli);
+			    j + 1 < h->n ? h->v[j + 1].tli : h->tli);
 			return 0;
 		}
 	snprintf(why, whylen, "timeline %" PRIu32 " is not in the history of timeline %" PRIu32

@@ -167,11 +167,11 @@ enum ocf_exitcode ocf_node_attr_delete(const char *node, const char *name);
 int	 ocf_cluster_members(struct ocf_list *);
 /* Whether this node's partition has quorum (crm_node -q): 1, 0, -1 unknown. */
 int	 ocf_cluster_quorate(void);
-/* Whether the cluster holds NODE for down: offline and not unclean (fenced,
- * or it left cleanly). 1 yes, 0 no (online, or lost and not fenced yet),
- * -1 unknown. */
-int	 ocf_node_down_clean(const char *node);
-/* The same answer from crm_mon's XML (a <node name="NODE" .../> tag). */
+/* crm_mon's node list (XML), read once for as many questions as needed. */
+enum ocf_exitcode ocf_cluster_nodes_xml(struct buf *);
+/* From that list: whether the cluster holds NODE for down, offline and not
+ * unclean (fenced, or it left cleanly), or not a node it knows (removed).
+ * 1 yes, 0 no (online, or lost and not fenced yet), -1 unreadable. */
 int	 ocf_nodes_xml_down_clean(const char *xml, const char *node);
 /* A cluster option (crm_config): 1 set, 0 not set (the default applies), -1 failed. */
 int	 ocf_cluster_option_get(const char *name, char *out, size_t outlen);

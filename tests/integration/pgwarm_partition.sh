@@ -92,7 +92,8 @@ part_cut() {
 	[ "$f" = "node$p" ] || { won=ack.cut; lost_side=ack.survivor; }
 	read -r lost first shape < <(missing_on "$survivor" "$PGW/$won")
 	[ "$lost" -eq 0 ] || fail "$label: $lost rows the surviving side acknowledged are gone (first $first)"
-	[ -s "$PGW/$won" ] || fail "$label: the surviving side acknowledged no row"
+	[ "$(awk -v b="${before:-0}" '$1 > b' "$PGW/$won" | wc -l)" -gt 0 ] ||
+		fail "$label: the surviving side acknowledged no row after the cut"
 	cut_acked=$(awk -v b="${before:-0}" '$1 > b' "$PGW/$lost_side" | wc -l)
 	awk -v b="${before:-0}" '$1 > b' "$PGW/$lost_side" >"$PGW/ack.cut.after"
 	read -r lost first shape < <(missing_on "$survivor" "$PGW/ack.cut.after")

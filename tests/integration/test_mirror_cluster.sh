@@ -112,6 +112,7 @@ log "stale node$O: unsynced.html kept in its conflict directory; trees identical
 # after the last sync is kept in its conflict directory by the next push.
 node_exec "$O" crm_resource -r fence-lab -p pcmk_delay_base -v "node$O:5s;node$H:0s" >/dev/null 2>&1 ||
 	fail "pcmk_delay_base on fence-lab"
+node_exec "$O" crm_resource --wait --timeout=30 >/dev/null 2>&1	# the fencer has the new delays
 echo "written on node$H before its link was cut" >"$(www "$H")/cut-unsynced.html"
 (
 	while :; do
@@ -145,7 +146,7 @@ node_exec "$O" "$MI/bin/mirror-sync" -c "$MNT/state/mirror.conf" >"$LAB_DIR/push
 	fail "push to the returning node$H: $(cat "$LAB_DIR/push2.log")"
 [ -e "$(www "$H")/cut-unsynced.html" ] && fail "node$H's unsynced file is still in its tree"
 kept=$(find "$LAB_DIR/node$H/data/state/conflicts" -name cut-unsynced.html -type f)
-[ -n "$kept" ] && grep -q "before its link was cut" $kept || fail "node$H's unsynced file was lost"
+[ -n "$kept" ] && grep -q "before its link was cut" "$kept" || fail "node$H's unsynced file was lost"
 diff -r -x state "$LAB_DIR/node$H/data" "$LAB_DIR/node$O/data" >/dev/null || fail "trees differ after the cut"
 echo "RESULT mirror_cut fenced=node$H group_on=node$O cut_to_group_ms=$cut_ms two_active_samples=0 unsynced_kept=yes"
 log "cut: node$H fenced, the group on node$O after $cut_ms ms, never two active; node$H's unsynced file kept in its conflict directory"

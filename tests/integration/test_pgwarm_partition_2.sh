@@ -78,7 +78,9 @@ log "node$s not promoted; crm_mon shows: ${reason:-$(held_attr)}"
 node_exec "$s" crm resource param pg set unfenced_promote true >/dev/null ||
 	fail "setting unfenced_promote"
 wait_for 90 "node$s promoted with unfenced_promote=true" is_primary "$s"
-gone_attr() { [ -z "$(held_attr)" ]; }
+gone_attr() {
+	! node_exec "$s" crm_mon -1 -A --output-as=xml 2>/dev/null | grep -q 'name="pgwarm-pg-not-promotable"'
+}
 wait_for 30 "pgwarm-pg-not-promotable gone once promoted" gone_attr
 echo "RESULT pgwarm_unfenced refused_without_fencing=yes promoted_with_unfenced_promote=yes"
 log "PASS"

@@ -276,6 +276,7 @@ START_TEST(nodes_xml_down_clean)
 	    "type=\"member\"/>\n"
 	    "<node name=\"node4\" id=\"4\" online=\"false\" unclean=\"false\" type=\"member\"/>\n"
 	    "<node name=\"node5\" id=\"5\"/>\n"
+	    "<node name=\"a&amp;b\" id=\"7\" online=\"true\" unclean=\"false\"/>\n"
 	    "</nodes>\n";
 
 	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node1"), 0);	/* online */
@@ -283,13 +284,18 @@ START_TEST(nodes_xml_down_clean)
 	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node4"), 1);	/* fenced */
 	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node10"), 1);	/* not node1's */
 	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node5"), -1);	/* no state */
-	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node2"), -1);	/* unknown */
-	ck_assert_int_eq(ocf_nodes_xml_down_clean("<node name=\"node4\" online=\"false\" "
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node2"), 1);	/* removed */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "a&b"), 0);	/* escaped */
+	/* a name cannot reach into another tag's attributes */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean(xml, "node3\" id=\"3\" online=\"false"), 1);
+	ck_assert_int_eq(ocf_nodes_xml_down_clean("<nodes><node name=\"node4\" online=\"false\" "
 	    "unclean=\"false\"", "node4"), -1);			/* cut off */
-	ck_assert_int_eq(ocf_nodes_xml_down_clean("", "node4"), -1);
+	ck_assert_int_eq(ocf_nodes_xml_down_clean("", "node4"), -1);	/* no list */
+	ck_assert_int_eq(ocf_nodes_xml_down_clean("error: no connection", "node4"), -1);
 	/* a tag longer than any real one is not read */
 	char big[4096];
-	int n = snprintf(big, sizeof(big), "<node name=\"node4\" online=\"false\" unclean=\"false\"");
+	int n = snprintf(big, sizeof(big), "<nodes><node name=\"node4\" online=\"false\" "
+	    "unclean=\"false\"");
 	memset(big + n, ' ', sizeof(big) - (size_t)n - 3);
 	strcpy(big + sizeof(big) - 3, "/>");
 	ck_assert_int_eq(ocf_nodes_xml_down_clean(big, "node4"), -1);
