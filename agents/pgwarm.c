@@ -308,20 +308,6 @@ conf_quote(struct buf *b, const char *v)
 	buf_puts(b, "'");
 }
 
-/* A path in archive_command and its kin: PostgreSQL expands %p, %f and %r
- * there before /bin/sh reads it, so a '%' of the path is written "%%"
- * first, then the whole is quoted for the shell. */
-static void
-cmd_path(struct buf *cmd, const char *path)
-{
-	struct buf esc = BUF_INIT;
-
-	for (; *path; path++)
-		buf_puts(&esc, *path == '%' ? "%%" : (char[]){ *path, 0 });
-	ssh_quote(cmd, buf_str(&esc));
-	buf_free(&esc);
-}
-
 static void
 command_setting(struct buf *conf, const char *key, struct ocf_rsc *r, const char *prog,
     const char *args)
@@ -331,10 +317,10 @@ command_setting(struct buf *conf, const char *key, struct ocf_rsc *r, const char
 
 	/* Absolute paths: pg_rewind runs restore_command from its own cwd. */
 	snprintf(path, sizeof(path), "%s/%s", ocf_str(r, P_HELPERS), prog);
-	cmd_path(&cmd, path);
+	pg_cmd_path(&cmd, path);
 	buf_puts(&cmd, " -c ");
 	snprintf(path, sizeof(path), "%s/pgwarm-archive.conf", ocf_str(r, P_PGDATA));
-	cmd_path(&cmd, path);
+	pg_cmd_path(&cmd, path);
 	buf_printf(&cmd, " %s", args);
 	buf_printf(conf, "%s = ", key);
 	conf_quote(conf, buf_str(&cmd));

@@ -20,7 +20,19 @@
 
 #include "understudy/clock.h"
 #include "understudy/run.h"
+#include "understudy/ssh.h"
 #include "pgctl.h"
+
+void
+pg_cmd_path(struct buf *cmd, const char *path)
+{
+	struct buf esc = BUF_INIT;
+
+	for (; *path; path++)
+		buf_puts(&esc, *path == '%' ? "%%" : (char[]){ *path, 0 });
+	ssh_quote(cmd, buf_str(&esc));
+	buf_free(&esc);
+}
 
 int
 pg_tool(const struct pgctl *pg, const char *const *argv, int timeout_ms, struct buf *out,

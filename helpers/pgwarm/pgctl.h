@@ -27,6 +27,10 @@ struct pg_control {
 	int		 hints;		/* wal_log_hints on or data checksums */
 };
 
+/* A path in archive_command and its kin, appended to cmd: PostgreSQL
+ * expands %p, %f and %r there before /bin/sh reads it, so a '%' of the
+ * path is written "%%" first, then the whole is quoted for the shell. */
+void	 pg_cmd_path(struct buf *cmd, const char *path);
 /* Runs bindir/argv[0]; 0 when it exited 0, else -1 with why (its stderr). */
 int	 pg_tool(const struct pgctl *, const char *const *argv, int timeout_ms,
 	    struct buf *out, char *why, size_t whylen);

@@ -17,6 +17,7 @@
 #include <lz4frame.h>
 
 #include "../../helpers/pgwarm/copy.h"
+#include "../../helpers/pgwarm/pgctl.h"
 #include "../../helpers/pgwarm/lz4file.h"
 #include "../../helpers/pgwarm/ship.h"
 #include "../../helpers/pgwarm/wal.h"
@@ -70,6 +71,41 @@ header(unsigned char *h, uint32_t tli, uint64_t addr, uint32_t segsz)
 	memcpy(h + 8, &addr, 8);
 	memcpy(h + 32, &segsz, 4);
 }
+
+/* A path with '%' (and quotes, spaces, $) in archive_command: after
+ * PostgreSQL's expansion (%% -> %; a lone %p would have been replaced)
+ * and /bin/sh's parsing, the program gets the path as it is. */
+START_TEST(command_paths)
+{
+	static const char *const paths[] = { "/srv/pg%data/pgwarm-archive.conf",
+	    "/srv/%p%f%r/x", "/srv/it's here/$HOME `id`", "/srv/100%", NULL };
+
+	for (int i = 0; paths[i]; i++) {
+		struct buf cmd = BUF_INIT, pg = BUF_INIT, sh = BUF_INIT;
+		char got[512] = "";
+		FILE *p;
+
+		pg_cmd_path(&cmd, paths[i]);
+		/* PostgreSQL's archive_command expansion: %% is %, %p %f %r
+		 * are replaced (none may be left for it to find) */
+		for (const char *c = buf_str(&cmd); *c; c++) {
+			if (*c == '%') {
+				ck_assert_msg(c[1] == '%', "a lone %% in %s", buf_str(&cmd));
+				c++;
+			}
+			buf_append(&pg, c, 1);
+		}
+		buf_printf(&sh, "printf '%%s' %s", buf_str(&pg));
+		ck_assert_ptr_nonnull(p = popen(buf_str(&sh), "r"));
+		ck_assert_ptr_nonnull(fgets(got, sizeof(got), p) != NULL ? got : NULL);
+		pclose(p);
+		ck_assert_str_eq(got, paths[i]);
+		buf_free(&cmd);
+		buf_free(&pg);
+		buf_free(&sh);
+	}
+}
+END_TEST
 
 START_TEST(verify)
 {
@@ -504,6 +540,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);	/* the LZ4 bombs decode 1 GiB */
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, command_paths);
 	tcase_add_test(tc, verify);
 	tcase_add_test(tc, cleanup);
 	tcase_add_test(tc, stream_round_trip);

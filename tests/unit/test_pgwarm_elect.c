@@ -11,10 +11,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
 #include "check_main.h"
 #include "understudy/asuser.h"
 #include "../../helpers/pgwarm/elect.h"
 #include "../../helpers/pgwarm/tlhist.h"
+
+/* Linked with -Wl,--wrap=fsync: counts the fsyncs of regular files and of
+ * directories, in a page the as-user child shares with the test. */
+int	__real_fsync(int);
+int	__wrap_fsync(int);
+static int *synced;	/* [0] files, [1] directories */
+
+int
+__wrap_fsync(int fd)
+{
+	struct stat st;
+
+	if (synced && fstat(fd, &st) == 0)
+		synced[S_ISDIR(st.st_mode) ? 1 : 0]++;
+	return __real_fsync(fd);
+}
 
 START_TEST(records)
 {
@@ -178,6 +196,41 @@ START_TEST(histories)
 }
 END_TEST
 
+/* What the agent writes in PGDATA survives a crash: the file's data and,
+ * for a replacement, the directory holding the rename are fsynced, in the
+ * child that does the work as the directory's owner. */
+START_TEST(asuser_writes_durable)
+{
+	char dir[] = "/tmp/us-asuser.XXXXXX", path[256], why[512];
+	struct passwd *pw = getpwnam("nobody");
+
+	if (geteuid() != 0 || pw == NULL)
+		return;	/* needs root and nobody (CI runs as root) */
+	synced = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(synced, MAP_FAILED);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chown(dir, pw->pw_uid, pw->pw_gid), 0);
+	snprintf(path, sizeof(path), "%s/pgwarm.conf", dir);
+	ck_assert_int_eq(asuser_write_file("nobody", path, "x = 1\n", 6, 0600, why, sizeof(why)), 0);
+	ck_assert_int_ge(synced[0], 1);		/* the data */
+	ck_assert_int_ge(synced[1], 1);		/* the rename */
+	synced[0] = synced[1] = 0;
+	snprintf(path, sizeof(path), "%s/postgresql.conf", dir);
+	ck_assert_int_eq(asuser_write_file("nobody", path, "port = 5432\n", 12, 0600, why,
+	    sizeof(why)), 0);
+	synced[0] = synced[1] = 0;
+	ck_assert_int_eq(asuser_append_line("nobody", path, "include_if_exists = 'pgwarm.conf'",
+	    NULL, why, sizeof(why)), 0);
+	ck_assert_int_ge(synced[0], 1);		/* the appended line */
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pgwarm.conf", dir);
+	unlink(path);
+	rmdir(dir);
+	munmap(synced, 4096);
+	synced = NULL;
+}
+END_TEST
+
 /* The symlink planted in PGDATA: the write done as the directory's owner
  * lands nowhere the owner could not write. */
 START_TEST(asuser_symlink)
@@ -188,7 +241,7 @@ START_TEST(asuser_symlink)
 	int fd;
 
 	if (geteuid() != 0 || pw == NULL)
-		return;	/* needs root and nobody; the integration test covers it too */
+		return;	/* needs root and nobody (CI runs as root) */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(chown(dir, pw->pw_uid, pw->pw_gid), 0);
 	/* root's file, which the planted symlinks point at */
@@ -274,6 +327,7 @@ suite(void)
 	tcase_add_test(tc, verdicts);
 	tcase_add_test(tc, histories);
 	tcase_add_test(tc, asuser_symlink);
+	tcase_add_test(tc, asuser_writes_durable);
 	suite_add_tcase(s, tc);
 	return s;
 }
