@@ -119,6 +119,18 @@ START_TEST(verdicts)
 }
 END_TEST
 
+/* text parses as tli's history with two ancestors, left at end0 and end1. */
+static void
+parsed(uint32_t tli, const char *text, struct tlhist *h, uint64_t end0, uint64_t end1)
+{
+	char why[512];
+
+	ck_assert_msg(tlhist_parse(tli, text, strlen(text), h, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_uint_eq(h->n, 2);
+	ck_assert_uint_eq(h->v[0].end, end0);
+	ck_assert_uint_eq(h->v[1].end, end1);
+}
+
 START_TEST(histories)
 {
 	struct tlhist h;
@@ -127,11 +139,8 @@ START_TEST(histories)
 	const char *t3 = "1\t0/30000A0\tno recovery target specified\n\n"
 	    "# a comment\n2\t0/5000028\tno recovery target specified\n";
 
-	ck_assert_int_eq(tlhist_parse(3, t3, strlen(t3), &h, why, sizeof(why)), 0);
-	ck_assert_uint_eq(h.n, 2);
+	parsed(3, t3, &h, 0x30000A0, 0x5000028);
 	ck_assert_uint_eq(h.v[0].tli, 1);
-	ck_assert_uint_eq(h.v[0].end, 0x30000A0);
-	ck_assert_uint_eq(h.v[1].end, 0x5000028);
 	/* on timeline 1 before the fork: can follow */
 	at = (struct wal_pos){ 1, 0x3000000 };
 	ck_assert_int_eq(tlhist_can_follow(&h, &at, why, sizeof(why)), 1);
@@ -164,10 +173,7 @@ START_TEST(histories)
 	 * before the earlier one; 3 left 1 at 0/5000000. */
 	const char *back = "1\t0/5018F38\tno recovery target specified\n\n"
 	    "2\t0/5000000\tno recovery target specified\n";
-	ck_assert_int_eq(tlhist_parse(3, back, strlen(back), &h, why, sizeof(why)), 0);
-	ck_assert_uint_eq(h.n, 2);
-	ck_assert_uint_eq(h.v[0].end, 0x5000000);
-	ck_assert_uint_eq(h.v[1].end, 0x5000000);
+	parsed(3, back, &h, 0x5000000, 0x5000000);
 	at = (struct wal_pos){ 1, 0x5000000 };
 	ck_assert_int_eq(tlhist_can_follow(&h, &at, why, sizeof(why)), 1);
 	at.lsn = 0x5018F38;	/* the old primary: has what 3 never had */
