@@ -205,7 +205,12 @@ out=$(as_pg "$B/pgwarm-archive" -c "$W/wrong.conf" "$W/same" "$seg" 2>&1); rc=$?
 log "wrong host key: $out"
 
 # --- Peer down while PostgreSQL archives: it retries, and nothing is lost.
-kill "$(cat "$LAB_DIR/sshd/sshd.pid")"
+# The peer goes down whole: its sessions (the shipper's open one too: the
+# children of this test's sshd) with the listener, as with a machine that
+# dies, not only the listener.
+sshd_pid=$(cat "$LAB_DIR/sshd/sshd.pid")
+pkill -P "$sshd_pid" || true
+kill "$sshd_pid"
 pkill -u postgres -f 'pgwarm-archive.*--receive' || true
 sshd_down() { ! port_open 127.0.0.1 "$SSHD_PORT"; }
 wait_for 10 "sshd down" sshd_down
@@ -213,7 +218,9 @@ psql_a "insert into t select generate_series(1001, 2000)"
 seg2=$(psql_a "select pg_walfile_name(pg_current_wal_lsn())")
 psql_a "select pg_switch_wal()" >/dev/null
 failing() { [ "$(psql_a "select failed_count from pg_stat_archiver")" -gt 0 ]; }
-wait_for 20 "archiver reporting failures" failing
+# An attempt in flight may take archive_command's own bound to fail
+# (connect_timeout_ms + 2 * io_timeout_ms = 22 s here).
+wait_for 60 "archiver reporting failures" failing
 [ -f "$PGA/pg_wal/archive_status/$seg2.ready" ] || fail "$seg2 no longer waiting"
 /usr/sbin/sshd -f "$LAB_DIR/sshd/sshd_config" -E "$LAB_DIR/sshd/sshd.log" || fail "sshd restart"
 seg=$seg2
