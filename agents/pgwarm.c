@@ -771,19 +771,30 @@ repair_hint(struct ocf_rsc *r, enum follow f)
 /* Why this standby's score is withheld, as the transient node attribute
  * pgwarm-RSC-not-promotable that crm_mon -A shows: with no promote called
  * there is no exit reason to show. NULL why: promotable (or only behind),
- * the attribute goes. */
+ * the attribute goes. What was published is kept in HA_RSCTMP (which a
+ * reboot clears, as it clears the attribute): attrd is asked only when it
+ * changes, not on every monitor. */
 static void
 held_publish(struct ocf_rsc *r, const char *what, const char *why)
 {
-	char v[512];
+	char v[512], path[PATH_MAX];
+	struct buf was = BUF_INIT, now = BUF_INIT;
 
+	ocf_rsctmp_path(r, "held", path, sizeof(path));
+	buf_read_file(&was, path, sizeof(v));
 	if (why == NULL) {
-		ocf_attr_delete(P(r)->attr_held);
-		return;
+		if (was.len && ocf_attr_delete(P(r)->attr_held) == OCF_SUCCESS)
+			unlink(path);
+	} else {
+		/* bounded: attrd values are for reading at a glance */
+		snprintf(v, sizeof(v), "%.60s%s%.400s", what ? what : "", what ? ": " : "", why);
+		buf_puts(&now, v);
+		if (strcmp(buf_str(&was), v) != 0 && ocf_attr_set(P(r)->attr_held, v) ==
+		    OCF_SUCCESS && buf_write_file(&now, path, 0600) == -1)
+			log_warn("%s: %s", path, strerror(errno));
 	}
-	/* bounded: attrd values are for reading at a glance */
-	snprintf(v, sizeof(v), "%.60s%s%.400s", what ? what : "", what ? ": " : "", why);
-	ocf_attr_set(P(r)->attr_held, v);
+	buf_free(&was);
+	buf_free(&now);
 }
 
 /* Monitor of a standby: refuses to call healthy one that cannot follow the
