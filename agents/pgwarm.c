@@ -47,6 +47,7 @@
 #include "../helpers/pgwarm/elect.h"
 #include "../helpers/pgwarm/lz4file.h"
 #include "../helpers/pgwarm/pgctl.h"
+#include "../helpers/pgwarm/recvctl.h"
 #include "../helpers/pgwarm/tlhist.h"
 #include "../helpers/pgwarm/wal.h"
 
@@ -57,7 +58,7 @@
 enum {
 	P_PGDATA, P_BINDIR, P_PGHOST, P_PGPORT, P_USER, P_ARCHIVE_DIR, P_NODES, P_SSH_USER,
 	P_SSH_KEY, P_KNOWN_HOSTS, P_ARCHIVE_REQUIRE, P_FAILBACK, P_LOGFILE, P_HELPERS,
-	P_UNFENCED_PROMOTE
+	P_UNFENCED_PROMOTE, P_STREAM, P_SYNC, P_SYNC_TIMEOUT
 };
 
 static enum ocf_exitcode v_pgdata(const char *, char *, size_t);
@@ -70,6 +71,7 @@ static enum ocf_exitcode v_logfile(const char *, char *, size_t);
 
 struct ocf_rsc;
 static uint32_t archive_scan(struct ocf_rsc *, char *newest, size_t newestlen);
+static int receiver_up(struct ocf_rsc *, int restart);
 static int under_pacemaker(void);
 
 static const struct ocf_param params[] = {
@@ -125,6 +127,27 @@ static const struct ocf_param params[] = {
 	  "acknowledged writes. false (the default) refuses such a promotion and says why; "
 	  "configure fencing instead (crm-examples/pgwarm-standby.crm). With fencing on, "
 	  "Pacemaker promotes only once the lost node is fenced and this setting is unused." },
+	{ "stream", OCF_BOOLEAN, 0, "on", 0, 0, NULL,
+	  "Stream WAL", "on: every standby runs pgwarm-receive, which streams WAL from the "
+	  "primary over PostgreSQL's replication protocol into archive_dir (NAME.partial, "
+	  "fsynced before it is acknowledged; a completed segment lands under its name by "
+	  "the archive's never-overwrite rule), so a crash of the primary loses only what "
+	  "had not reached a standby yet; promote replays the newest partial first. Needs a "
+	  "replication line for system_user in every node's pg_hba.conf and archive_dir "
+	  "writable by system_user. WAL shipping stays as the second path. off: shipping "
+	  "only (a crash loses the unarchived tail of the current segment)." },
+	{ "sync", OCF_BOOLEAN, 0, "off", 0, 0, NULL,
+	  "Synchronous commit", "on (with stream=on): the primary keeps synchronous_standby_names "
+	  "= ANY 1 (the other nodes' names) through ALTER SYSTEM, so a commit returns only once "
+	  "one standby's receiver has it on disk: zero acknowledged commits lost on a crash. "
+	  "off: the agent resets the setting (ALTER SYSTEM RESET) at promotion and the "
+	  "stream is asynchronous. Node attribute pgwarm-RSC-sync: on, degraded or off." },
+	{ "sync_timeout", OCF_INTEGER, 0, "10", 1, 86400, NULL,
+	  "Synchronous timeout (s)", "With sync=on: when no receiver has been connected for "
+	  "this long, the primary's monitor drops to asynchronous commit (logged, "
+	  "pgwarm-RSC-sync=degraded) so a lone primary keeps serving, and returns to "
+	  "synchronous as soon as one is back. Commits wait meanwhile: up to this plus the "
+	  "promoted monitor's interval. A promotion with no other node online starts degraded." },
 	{ NULL }
 };
 
@@ -140,7 +163,9 @@ struct pgw {
 	char		 self[NODE_NAME_MAX];
 	struct node_list nodes;
 	char		 attr_rec[200], attr_failed[200], attr_last[200], attr_lag[200];
-	char		 attr_held[200];
+	char		 attr_held[200], attr_sync[200], attr_recv[200], attr_rlag[200];
+	char		 receive_prog[PATH_MAX], conf_path[PATH_MAX];
+	struct recvctl	 recv;
 	uint64_t	 segsz;		/* wal_segment_size, once known (wal_segsz) */
 };
 
@@ -244,6 +269,15 @@ pgwarm_validate(struct ocf_rsc *r, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: not installed", path);
 		return OCF_ERR_INSTALLED;
 	}
+	if (ocf_bool(r, P_STREAM) && access(p->receive_prog, X_OK) == -1) {
+		snprintf(why, whylen, "%s: not installed (or set stream=off)", p->receive_prog);
+		return OCF_ERR_INSTALLED;
+	}
+	if (ocf_bool(r, P_SYNC) && !ocf_bool(r, P_STREAM)) {
+		snprintf(why, whylen, "sync=on needs stream=on (the receivers are the synchronous "
+		    "standbys)");
+		return OCF_ERR_CONFIGURED;
+	}
 	if (stat(ocf_str(r, P_PGDATA), &st) == 0 && pw && st.st_uid != pw->pw_uid) {
 		snprintf(why, whylen, "pgdata %s is not owned by system_user %s", ocf_str(r, P_PGDATA),
 		    ocf_str(r, P_USER));
@@ -272,6 +306,17 @@ pgwarm_setup(struct ocf_rsc *r)
 	snprintf(p->attr_last, sizeof(p->attr_last), "pgwarm-%s-last-archived", r->base);
 	snprintf(p->attr_lag, sizeof(p->attr_lag), "pgwarm-%s-archive-lag", r->base);
 	snprintf(p->attr_held, sizeof(p->attr_held), "pgwarm-%s-not-promotable", r->base);
+	snprintf(p->attr_sync, sizeof(p->attr_sync), "pgwarm-%s-sync", r->base);
+	snprintf(p->attr_recv, sizeof(p->attr_recv), "pgwarm-%s-receive", r->base);
+	snprintf(p->attr_rlag, sizeof(p->attr_rlag), "pgwarm-%s-receive-lag", r->base);
+	snprintf(p->receive_prog, sizeof(p->receive_prog), "%s/pgwarm-receive",
+	    ocf_str(r, P_HELPERS));
+	snprintf(p->conf_path, sizeof(p->conf_path), "%s/pgwarm-archive.conf",
+	    ocf_str(r, P_PGDATA));
+	p->recv = (struct recvctl){ p->receive_prog, p->conf_path, ocf_str(r, P_USER),
+	    ocf_str(r, P_LOGFILE), "", "" };
+	ocf_rsctmp_path(r, "receive.pid", p->recv.pidfile, sizeof(p->recv.pidfile));
+	ocf_rsctmp_path(r, "receive.status", p->recv.status, sizeof(p->recv.status));
 }
 
 static void
@@ -305,6 +350,16 @@ conf_quote(struct buf *b, const char *v)
 	buf_puts(b, "'");
 	for (; *v; v++)
 		buf_puts(b, *v == '\'' ? "''" : *v == '\\' ? "\\\\" : (char[]){ *v, 0 });
+	buf_puts(b, "'");
+}
+
+/* A SQL string literal: single quotes doubled (standard_conforming_strings). */
+static void
+sql_quote(struct buf *b, const char *v)
+{
+	buf_puts(b, "'");
+	for (; *v; v++)
+		buf_puts(b, *v == '\'' ? "''" : (char[]){ *v, 0 });
 	buf_puts(b, "'");
 }
 
@@ -348,9 +403,9 @@ write_configs(struct ocf_rsc *r, int peers, char *why, size_t whylen)
 	buf_printf(&ac, "# Written by ocf:understudy:pgwarm for pgwarm-archive/-restore.\n"
 	    "self = \"%s\"\nnodes = \"%s\"\narchive_dir = \"%s\"\nssh_user = \"%s\"\n"
 	    "ssh_key = \"%s\"\nknown_hosts = \"%s\"\narchive_require = %s\n"
-	    "remote_program = \"%s\"\n", P(r)->self, ocf_str(r, P_NODES),
+	    "remote_program = \"%s\"\npgport = %ld\n", P(r)->self, ocf_str(r, P_NODES),
 	    ocf_str(r, P_ARCHIVE_DIR), ocf_str(r, P_SSH_USER), ocf_str(r, P_SSH_KEY),
-	    ocf_str(r, P_KNOWN_HOSTS), ocf_str(r, P_ARCHIVE_REQUIRE), exe);
+	    ocf_str(r, P_KNOWN_HOSTS), ocf_str(r, P_ARCHIVE_REQUIRE), exe, ocf_int(r, P_PGPORT));
 	if (write_file_as(r, "pgwarm.conf", buf_str(&pc), why, whylen) == -1 ||
 	    write_file_as(r, "pgwarm-archive.conf", buf_str(&ac), why, whylen) == -1)
 		goto out;
@@ -589,6 +644,23 @@ unfenced_risk(struct ocf_rsc *r, char *why, size_t whylen)
 	return 1;
 }
 
+/* Is another node of the clone a cluster member (1 outside Pacemaker)? */
+static int
+others_online(struct ocf_rsc *r)
+{
+	struct pgw *p = P(r);
+	struct ocf_list members;
+	int any = 0;
+
+	if (!under_pacemaker() || ocf_cluster_members(&members) == -1)
+		return 1;
+	for (size_t i = 0; i < p->nodes.n; i++)
+		any |= strcmp(p->nodes.v[i].name, p->self) != 0 &&
+		    ocf_list_has(&members, p->nodes.v[i].name);
+	ocf_list_free(&members);
+	return any;
+}
+
 /* Judges this standby at mine against every other node of the clone. */
 static enum elect_verdict
 judge(struct ocf_rsc *r, const struct wal_pos *mine, char *why, size_t whylen)
@@ -797,6 +869,42 @@ held_publish(struct ocf_rsc *r, const char *what, const char *why)
 	buf_free(&now);
 }
 
+/* The receiver's state and lag as node attributes; a receiver that died is
+ * started again. Its flushed position, when ahead of replay, becomes the
+ * standby's (mine): the election must favour the node whose disk holds
+ * the most, as a synchronous commit counted on it. */
+static void
+receiver_publish(struct ocf_rsc *r, struct wal_pos *mine)
+{
+	struct recv_status st;
+	char lag[32];
+
+	if (!ocf_bool(r, P_STREAM))
+		return;
+	receiver_up(r, 1);
+	if (recvctl_status(&P(r)->recv, &st) == -1) {
+		ocf_attr_set(P(r)->attr_recv, "unknown");
+		return;
+	}
+	if (st.state == RECV_STREAMING)
+		ocf_attr_set(P(r)->attr_recv, "streaming");
+	else {
+		char v[300];
+
+		snprintf(v, sizeof(v), "%s: %.250s", recv_state_name(st.state), st.reason);
+		ocf_attr_set(P(r)->attr_recv, v);
+		if (st.state == RECV_REFUSED || st.state == RECV_ERROR)
+			log_warn("pgwarm-receive %s", v);
+	}
+	if (st.state == RECV_STREAMING && st.server_end >= st.flushed.lsn)
+		snprintf(lag, sizeof(lag), "%" PRIu64, st.server_end - st.flushed.lsn);
+	else
+		snprintf(lag, sizeof(lag), "unknown");
+	ocf_attr_set(P(r)->attr_rlag, lag);
+	if (st.flushed.tli && wal_pos_compare(&st.flushed, mine) > 0)
+		*mine = st.flushed;
+}
+
 /* Monitor of a standby: refuses to call healthy one that cannot follow the
  * primary, records its position, scores it. */
 static enum ocf_exitcode
@@ -812,6 +920,8 @@ standby_check(struct ocf_rsc *r)
 		return OCF_SUCCESS;
 	}
 	repair_note(r, f = follow_check(r, &mine, why, sizeof(why)), why);
+	/* What the stream brought counts too: promote replays it first. */
+	receiver_publish(r, &mine);
 	if (f != FOLLOW_OK) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
 		held_publish(r, NULL, NULL);	/* the failure says why */
@@ -1189,6 +1299,7 @@ start_standby_once(struct ocf_rsc *r, int *refused, char *cause, size_t causelen
 		*refused = 0;
 	if (write_configs(r, 0, why, sizeof(why)) == -1 ||
 	    signal_file(r, "recovery.signal", 0, why, sizeof(why)) == -1 ||
+	    signal_file(r, RECV_PROMOTING, 0, why, sizeof(why)) == -1 ||
 	    signal_file(r, "standby.signal", 1, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
 again:
@@ -1232,7 +1343,7 @@ again:
 }
 
 static enum ocf_exitcode
-start_standby(struct ocf_rsc *r)
+start_standby_server(struct ocf_rsc *r)
 {
 	char cause[1024];
 	enum ocf_exitcode rc;
@@ -1246,6 +1357,46 @@ start_standby(struct ocf_rsc *r)
 	if (rc != OCF_SUCCESS)
 		return rc;
 	return start_standby_once(r, NULL, NULL, 0);
+}
+
+/* ------------------------------------------------------------ the receiver */
+
+/* pgwarm-receive runs beside every standby (stream=on): started with it,
+ * restarted by monitor when it died, stopped before promote and stop. */
+static int
+receiver_up(struct ocf_rsc *r, int restart)
+{
+	char why[512];
+
+	if (!ocf_bool(r, P_STREAM))
+		return 0;
+	if (restart && recvctl_pid(&P(r)->recv) <= 0)
+		log_warn("pgwarm-receive was not running: starting it again");
+	if (recvctl_start(&P(r)->recv, why, sizeof(why)) == -1) {
+		log_err("pgwarm-receive: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stopped, its last status in st (st->state RECV_STOPPED: a clean stop,
+ * its flushed position final). -1 when there is no status. */
+static int
+receiver_down(struct ocf_rsc *r, struct recv_status *st)
+{
+	if (recvctl_stop(&P(r)->recv, clock_ms() + 5000) == -1)
+		log_warn("pgwarm-receive did not stop");
+	return st ? recvctl_status(&P(r)->recv, st) : 0;
+}
+
+static enum ocf_exitcode
+start_standby(struct ocf_rsc *r)
+{
+	enum ocf_exitcode rc = start_standby_server(r);
+
+	if (rc == OCF_SUCCESS && receiver_up(r, 0) == -1)
+		log_warn("the standby runs without its receiver (shipping only); monitor retries");
+	return rc;
 }
 
 /* The log's directory: created for system_user when missing (Debian's
@@ -1371,13 +1522,19 @@ static enum ocf_exitcode
 pgwarm_stop(struct ocf_rsc *r)
 {
 	struct wal_pos pos;
+	struct recv_status st;
 	enum ocf_exitcode rc;
 	char why[256];
+	int streamed = receiver_down(r, &st) == 0 && st.flushed.tli != 0;
 
 	/* A standby's last position outlives it (a node that is down still
-	 * counts in the election); a primary's record stays "primary". */
-	if (role(r, why, sizeof(why)) == ROLE_STANDBY && standby_pos(r, &pos) == 0)
+	 * counts in the election), the stream's included; a primary's record
+	 * stays "primary". */
+	if (role(r, why, sizeof(why)) == ROLE_STANDBY && standby_pos(r, &pos) == 0) {
+		if (streamed && wal_pos_compare(&st.flushed, &pos) > 0)
+			pos = st.flushed;
 		record_set(r, ELECT_STANDBY, &pos);
+	}
 	/* -INFINITY, not deleted: a stopped instance with no score is still
 	 * promotable by a location preference (crm_resource --move --promoted
 	 * puts one there), and Pacemaker would demote the primary for an
@@ -1387,6 +1544,123 @@ pgwarm_stop(struct ocf_rsc *r)
 		held_publish(r, NULL, NULL);	/* stopped, not held back */
 	}
 	return rc;
+}
+
+/* ------------------------------------------------------------ sync=on */
+
+/* A value of synchronous_standby_names as a SQL literal: ANY 1 of the other
+ * nodes' names (the receivers' application_name), each a quoted name. */
+static void
+sync_names(struct ocf_rsc *r, struct buf *value, struct buf *in)
+{
+	struct pgw *p = P(r);
+	struct buf names = BUF_INIT;
+
+	for (size_t i = 0; i < p->nodes.n; i++) {
+		const char *n = p->nodes.v[i].name;
+
+		if (strcmp(n, p->self) == 0)
+			continue;
+		buf_printf(&names, "%s\"", names.len ? ", " : "");
+		for (const char *c = n; *c; c++)
+			buf_puts(&names, *c == '"' ? "\"\"" : (char[]){ *c, 0 });
+		buf_puts(&names, "\"");
+		buf_puts(in, in->len ? ", " : "");
+		sql_quote(in, n);
+	}
+	buf_printf(value, "ANY 1 (%s)", buf_str(&names));
+	buf_free(&names);
+}
+
+static int
+sync_set(struct ocf_rsc *r, const char *value, char *why, size_t whylen)
+{
+	struct buf sql = BUF_INIT;
+	char out[16];
+	int rc;
+
+	buf_puts(&sql, "alter system set synchronous_standby_names = ");
+	sql_quote(&sql, value);
+	rc = q(r, buf_str(&sql), out, sizeof(out), why, whylen) == -1 ||
+	    q(r, "select pg_reload_conf()", out, sizeof(out), why, whylen) == -1 ? -1 : 0;
+	buf_free(&sql);
+	return rc;
+}
+
+/* The attribute only when it changes (kept in HA_RSCTMP, as held_publish). */
+static void
+sync_publish(struct ocf_rsc *r, const char *v)
+{
+	char path[PATH_MAX];
+	struct buf was = BUF_INIT, now = BUF_INIT;
+
+	ocf_rsctmp_path(r, "sync", path, sizeof(path));
+	buf_read_file(&was, path, 64);
+	if (strcmp(buf_str(&was), v) != 0 && ocf_attr_set(P(r)->attr_sync, v) == OCF_SUCCESS) {
+		buf_puts(&now, v);
+		buf_write_file(&now, path, 0600);
+	}
+	buf_free(&was);
+	buf_free(&now);
+}
+
+/* On the primary (DESIGN.md §4b): sync=on keeps the receivers synchronous
+ * while one has been connected within sync_timeout, drops to asynchronous
+ * after, and back when one returns. The last time one was seen is the
+ * mtime of HA_RSCTMP's "sync-seen"; a promotion starts the clock when
+ * another node is online (its receiver is about to connect). */
+static void
+sync_manage(struct ocf_rsc *r, int promoted)
+{
+	struct buf value = BUF_INIT, in = BUF_INIT, sql = BUF_INIT;
+	char out[1024], why[512], seen[PATH_MAX], *cnt;
+	struct stat st;
+	int connected, want;
+
+	ocf_rsctmp_path(r, "sync-seen", seen, sizeof(seen));
+	if (!ocf_bool(r, P_SYNC)) {
+		if (promoted && q(r, "alter system reset synchronous_standby_names", out,
+		    sizeof(out), why, sizeof(why)) == 0)
+			q(r, "select pg_reload_conf()", out, sizeof(out), why, sizeof(why));
+		sync_publish(r, "off");
+		return;
+	}
+	sync_names(r, &value, &in);
+	buf_printf(&sql, "select current_setting('synchronous_standby_names'), (select count(*) "
+	    "from pg_stat_replication where state = 'streaming' and application_name in (%s))",
+	    buf_str(&in));
+	if (q(r, buf_str(&sql), out, sizeof(out), why, sizeof(why)) == -1 ||
+	    (cnt = strrchr(out, '|')) == NULL) {
+		log_warn("synchronous replication state unknown: %s", why);
+		goto out;
+	}
+	*cnt++ = '\0';
+	connected = strtol(cnt, NULL, 10) > 0;
+	if (connected || (promoted && others_online(r)))
+		close(open(seen, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+	else if (promoted)
+		unlink(seen);	/* a lone primary: asynchronous from the start */
+	want = connected || (stat(seen, &st) == 0 &&
+	    time(NULL) - st.st_mtime < ocf_int(r, P_SYNC_TIMEOUT));
+	if (want && strcmp(out, buf_str(&value)) != 0) {
+		if (sync_set(r, buf_str(&value), why, sizeof(why)) == -1)
+			log_err("synchronous_standby_names = %s: %s", buf_str(&value), why);
+		else
+			log_info("commits wait for a standby's receiver again: "
+			    "synchronous_standby_names = %s", buf_str(&value));
+	} else if (!want && out[0] != '\0') {
+		if (sync_set(r, "", why, sizeof(why)) == -1)
+			log_err("dropping synchronous replication: %s", why);
+		else
+			log_warn("no standby receiver connected for %ld s: commits no longer wait "
+			    "for a standby (sync degraded) until one is back",
+			    ocf_int(r, P_SYNC_TIMEOUT));
+	}
+	sync_publish(r, want ? "on" : "degraded");
+out:
+	buf_free(&value);
+	buf_free(&in);
+	buf_free(&sql);
 }
 
 static enum ocf_exitcode
@@ -1412,6 +1686,7 @@ pgwarm_monitor(struct ocf_rsc *r)
 		return standby_check(r);
 	case ROLE_PRIMARY:
 		publish_archiver(r);
+		sync_manage(r, 0);
 		ocf_promotion_set(r, SCORE_BEST);
 		return OCF_RUNNING_PROMOTED;
 	case ROLE_UNKNOWN:
@@ -1451,20 +1726,35 @@ pos_reached(const struct wal_pos *pos, const char *seg, uint64_t segsz)
 	return wal_pos_cmp(name, seg) >= 0;
 }
 
-/* Waits until replay has applied the newest segment in archive_dir and
+/* Has replay applied what the stream flushed (target)? The stream may end
+ * inside a record, which replay never reaches: within the segment and
+ * holding still after the startup process was woken is done too. */
+static int
+replayed_stream(const struct wal_pos *pos, const struct wal_pos *target, int still,
+    uint64_t segsz)
+{
+	return wal_pos_compare(pos, target) >= 0 || (still >= 3 && pos->tli == target->tli &&
+	    target->lsn - pos->lsn < segsz);
+}
+
+/* Waits until replay has applied the newest segment in archive_dir, and
+ * with a stream (target: what the receiver flushed) its partial too, else
  * holds still, and no other node's record is ahead (a demoted primary's
  * shutdown checkpoint, a standby that restored more): everything shipped
- * is applied before the timeline forks. Returns the verdict at the end;
- * why says whose positions were compared. */
+ * or streamed is applied before the timeline forks. pos: where replay
+ * got, or the stream's end when that is further (the position promoted
+ * at). Returns the verdict at the end; why says whose positions were
+ * compared. */
 static enum elect_verdict
-replay_archive(struct ocf_rsc *r, long budget_ms, struct wal_pos *pos, char *why, size_t whylen)
+replay_archive(struct ocf_rsc *r, long budget_ms, const struct wal_pos *target,
+    struct wal_pos *pos, char *why, size_t whylen)
 {
-	char newest[64];
+	char newest[64], out[16], qwhy[256];
 	struct wal_pos last = { 0, 0 };
-	long deadline = clock_ms() + budget_ms;
+	long deadline = clock_ms() + budget_ms, poll_us = target ? 50000 : 300000, woke = 0;
 	enum elect_verdict v = ELECT_UNKNOWN;
 	uint64_t segsz = wal_segsz(r);
-	int still = 0;
+	int still = 0, done = 0;
 
 	snprintf(why, whylen, "the standby does not answer");
 	while (clock_ms() < deadline) {
@@ -1473,12 +1763,22 @@ replay_archive(struct ocf_rsc *r, long budget_ms, struct wal_pos *pos, char *why
 		still = wal_pos_compare(pos, &last) == 0 ? still + 1 : 0;
 		last = *pos;
 		archive_scan(r, newest, sizeof(newest));
-		if (still >= 3 && (newest[0] == '\0' || pos_reached(pos, newest, segsz)) &&
+		done = target ? replayed_stream(pos, target, still, segsz) : still >= 3;
+		if (target && wal_pos_compare(target, pos) > 0 && done)
+			*pos = *target;	/* the partial record at the end is ours too */
+		if (done && (newest[0] == '\0' || pos_reached(pos, newest, segsz)) &&
 		    (v = judge(r, pos, why, whylen)) <= ELECT_TIED)
 			return v;
-		usleep(300000);
+		/* A reload wakes the startup process from its wait between
+		 * restore attempts (wal_retrieve_retry_interval): it asks for
+		 * the segment again now and gets the partial. */
+		if (target && !done && clock_ms() - woke >= 250) {
+			woke = clock_ms();
+			q(r, "select pg_reload_conf()", out, sizeof(out), qwhy, sizeof(qwhy));
+		}
+		usleep(poll_us);
 	}
-	return v == ELECT_UNKNOWN && still < 3 ? judge(r, pos, why, whylen) : v;
+	return v == ELECT_UNKNOWN && !done ? judge(r, pos, why, whylen) : v;
 }
 
 /* Segments of the timeline we promote from that the others may still need
@@ -1550,14 +1850,26 @@ mark_unarchived(struct ocf_rsc *r, const struct wal_pos *at, uint64_t segsz)
 		    "ships them after the promotion", why, j.from);
 }
 
+/* A promotion that does not happen: the standby goes on as one. */
+static void
+promote_abort(struct ocf_rsc *r)
+{
+	char why[512];
+
+	if (signal_file(r, RECV_PROMOTING, 0, why, sizeof(why)) == -1)
+		log_warn("%s", why);
+	receiver_up(r, 0);
+}
+
 static enum ocf_exitcode
 pgwarm_promote(struct ocf_rsc *r)
 {
 	char why[1024], out[32], pos[32], compared[2048];
 	struct wal_pos at;
+	struct recv_status st;
 	enum elect_verdict v;
 	long deadline;
-	int other;
+	int other, streamed = 0;
 
 	switch (role(r, why, sizeof(why))) {
 	case ROLE_PRIMARY:
@@ -1575,8 +1887,19 @@ pgwarm_promote(struct ocf_rsc *r)
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
 		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s", why);
 	}
-	v = replay_archive(r, PROMOTE_WAIT_MS, &at, compared, sizeof(compared));
+	/* The stream's end is final once the receiver is stopped; the
+	 * marker lets restore_command serve its partial. */
+	if (ocf_bool(r, P_STREAM)) {
+		streamed = receiver_down(r, &st) == 0 && st.flushed.tli != 0;
+		if (streamed && signal_file(r, RECV_PROMOTING, 1, why, sizeof(why)) == -1) {
+			log_warn("the stream's partial cannot be replayed: %s", why);
+			streamed = 0;
+		}
+	}
+	v = replay_archive(r, PROMOTE_WAIT_MS, streamed ? &st.flushed : NULL, &at, compared,
+	    sizeof(compared));
 	if (v > ELECT_TIED || follow_check(r, &at, why, sizeof(why)) == FOLLOW_DIVERGED) {
+		promote_abort(r);
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
 		if (v <= ELECT_TIED)
 			return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s", why);
@@ -1590,9 +1913,11 @@ pgwarm_promote(struct ocf_rsc *r)
 	log_info("promoting at %s; compared: %s", pos, compared);
 	mark_unarchived(r, &at, wal_segsz(r));
 	if (q(r, "select pg_promote(true, 60)", out, sizeof(out), why, sizeof(why)) == -1 ||
-	    strcmp(out, "t") != 0)
+	    strcmp(out, "t") != 0) {
+		promote_abort(r);
 		return ocf_fail(OCF_ERR_GENERIC, "pg_promote failed: %s; see %s", why,
 		    ocf_str(r, P_LOGFILE));
+	}
 	record_set(r, ELECT_PRIMARY, &at);
 	deadline = clock_ms() + 30000;
 	while (role(r, why, sizeof(why)) != ROLE_PRIMARY)
@@ -1601,6 +1926,9 @@ pgwarm_promote(struct ocf_rsc *r)
 			    ocf_str(r, P_LOGFILE));
 		else
 			usleep(100000);
+	if (signal_file(r, RECV_PROMOTING, 0, why, sizeof(why)) == -1)
+		log_warn("%s", why);
+	sync_manage(r, 1);
 	/* pg_control shows the new timeline only after a checkpoint, and
 	 * pg_rewind of the old primary reads it from there. */
 	if (q(r, "checkpoint", out, sizeof(out), why, sizeof(why)) == -1)
@@ -1640,7 +1968,7 @@ ship_now(struct ocf_rsc *r, const char *name, char *why, size_t whylen)
 static enum ocf_exitcode
 pgwarm_demote(struct ocf_rsc *r)
 {
-	char why[1024], seg[64], out[256];
+	char why[1024], seg[64], out[256], seen[PATH_MAX];
 	struct pg_control c;
 	long deadline = clock_ms() + 60000;
 	enum ocf_exitcode rc;
@@ -1669,6 +1997,8 @@ pgwarm_demote(struct ocf_rsc *r)
 	}
 	if ((rc = stop_server(r)) != OCF_SUCCESS)
 		return rc;
+	ocf_rsctmp_path(r, "sync-seen", seen, sizeof(seen));
+	unlink(seen);
 	if (pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
 	if (wal_kind(c.redo_file) == WAL_SEGMENT && ship_now(r, c.redo_file, why, sizeof(why)) == -1)

@@ -22,7 +22,7 @@ scn_prepare() {
 	SCN_SSH=$LAB_DIR/ssh
 	mkdir -p "$SCN_BIN" "$SCN_SSH" "$SCN_MNT"
 	lab_on_exit rmdir "$SCN_MNT"
-	cp "$b"/helpers/pgwarm/pgwarm-archive "$b"/helpers/pgwarm/pgwarm-restore \
+	cp "$b"/helpers/pgwarm/pgwarm-archive "$b"/helpers/pgwarm/pgwarm-restore "$b"/helpers/pgwarm/pgwarm-receive \
 		"$b"/helpers/mirror/mirror-sync "$b"/helpers/mirror/mirror-serve \
 		"$b"/helpers/zmworker/zmworkerd "$b"/helpers/zmworker/zmctl "$SCN_BIN/"
 	cp "$SCN_TOP/tests/tools/zm-fake" "$SCN_BIN/"

@@ -205,8 +205,8 @@ become(const char *user)
 }
 
 /* A conninfo value in single quotes, with ' and \ escaped as libpq wants. */
-static void
-ci_quote(struct buf *b, const char *v)
+void
+pg_ci_quote(struct buf *b, const char *v)
 {
 	buf_puts(b, "'");
 	for (; *v; v++) {
@@ -221,9 +221,9 @@ void
 pg_conninfo(struct buf *b, const char *host, long port, const char *user, int timeout_s)
 {
 	buf_puts(b, "host=");
-	ci_quote(b, host);
+	pg_ci_quote(b, host);
 	buf_printf(b, " port=%ld dbname=postgres application_name=pgwarm user=", port);
-	ci_quote(b, user);
+	pg_ci_quote(b, user);
 	buf_printf(b, " connect_timeout=%d", timeout_s);
 }
 

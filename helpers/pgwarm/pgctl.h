@@ -42,6 +42,8 @@ void	 pg_pm_status(const struct pgctl *, char *out, size_t outlen);
 /* One row, columns joined by '|'. conninfo NULL: the local server. */
 int	 pg_query(const struct pgctl *, const char *conninfo, const char *sql, int timeout_ms,
 	    char *out, size_t outlen, char *why, size_t whylen);
+/* A value of a libpq conninfo, quoted as libpq wants ('…', \ before ' and \). */
+void	 pg_ci_quote(struct buf *, const char *v);
 /* A libpq conninfo for host:port as user, values quoted as libpq wants. */
 void	 pg_conninfo(struct buf *, const char *host, long port, const char *user, int timeout_s);
 int	 pg_lsn_parse(const char *s, uint64_t *out);

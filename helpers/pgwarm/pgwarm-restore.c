@@ -23,6 +23,7 @@
 #include "understudy/ssh.h"
 #include "copy.h"
 #include "lz4file.h"
+#include "recv.h"
 #include "ship.h"
 #include "wal.h"
 
@@ -77,6 +78,32 @@ fetch_from_peers(const char *conf_path, const char *name, const char *dest)
 	}
 	ship_conf_free(&c);
 	return rc;
+}
+
+/* During a promotion (the agent's marker beside the configuration, in the
+ * data directory), the stream's partial stands in for a segment the
+ * archive does not have yet: it is a whole segment, zeros after what
+ * arrived, which replay reads as the end of WAL. */
+static int
+restore_partial(const char *conf_path, const char *dir, const char *name, const char *dest)
+{
+	char marker[4200], partial[64], why[1024];
+	const char *slash = strrchr(conf_path, '/');
+
+	snprintf(marker, sizeof(marker), "%.*s%s", slash ? (int)(slash - conf_path + 1) : 0,
+	    conf_path, RECV_PROMOTING);
+	if (wal_kind(name) != WAL_SEGMENT || access(marker, F_OK) == -1)
+		return -1;
+	snprintf(partial, sizeof(partial), "%s.partial", name);
+	if (copy_restore(dir, partial, dest, why, sizeof(why)) != COPY_OK)
+		return -1;
+	if (wal_verify_file(dest, name, why, sizeof(why)) != 0) {
+		log_err("%s not restored from its partial: %s", name, why);
+		unlink(dest);
+		return -1;
+	}
+	log_info("%s restored from the stream's partial (promotion)", name);
+	return 0;
 }
 
 static void
@@ -139,6 +166,10 @@ main(int argc, char **argv)
 		return 0;
 	case COPY_ABSENT:
 		log_debug("%s", why);
+		if (restore_partial(conf_path, dir, argv[optind], argv[optind + 1]) == 0) {
+			conf_free(&c);
+			return 0;
+		}
 		if (peers && fetch_from_peers(conf_path, argv[optind], argv[optind + 1]) == 0 &&
 		    wal_verify_file(argv[optind + 1], argv[optind], why, sizeof(why)) == 0) {
 			conf_free(&c);

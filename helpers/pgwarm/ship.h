@@ -18,6 +18,7 @@ struct ship_conf {
 	int		 connect_timeout_ms;
 	int		 io_timeout_ms;
 	char		*remote_program; /* pgwarm-archive on the peers */
+	long		 pgport;	/* where every node's server listens (pgwarm-receive) */
 };
 
 struct ssh_opts;

@@ -77,6 +77,16 @@ ship_conf_load(const char *path, struct ship_conf *sc, char *why, size_t whylen)
 		goto out;
 	}
 	sc->compress = comp == NULL || strcmp(comp, "lz4") == 0;
+	sc->pgport = 5432;
+	if (conf_get(&c, "pgport") != NULL) {
+		char *end;
+
+		sc->pgport = strtol(conf_get(&c, "pgport"), &end, 10);
+		if (*end != '\0' || sc->pgport < 1 || sc->pgport > 65535) {
+			snprintf(why, whylen, "pgport = %s: want 1..65535", conf_get(&c, "pgport"));
+			goto out;
+		}
+	}
 	rc = 0;
 out:
 	conf_free(&c);

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include <lz4.h>
-#include <openssl/evp.h>
 
 #include "understudy/log.h"
+#include "archland.h"
 #include "lz4file.h"
 #include "wal.h"
 #include "wire.h"
@@ -119,46 +119,6 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* What a stored file holds: LZ4 frames are compared by their content, as
- * another lz4 version may frame the same segment differently. */
-static int
-load_content(int dirfd, const char *file, const char *name, struct buf *out)
-{
-	char why[256], chunk[65536];
-	size_t n = strlen(name);
-	uint64_t max = wal_max_size(name);
-	ssize_t r;
-	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC), rc = 0;
-
-	if (fd == -1)
-		return -1;
-	if (n > 4 && strcmp(name + n - 4, LZ4FILE_SUFFIX) == 0) {
-		rc = lz4file_decompress(fd, WAL_SEGMENT_MAX, NULL, NULL, out, why, sizeof(why));
-	} else {
-		while ((r = read(fd, chunk, sizeof(chunk))) > 0 && rc == 0)
-			rc = (uint64_t)r > max - out->len ? -1 : buf_append(out, chunk, (size_t)r);
-	}
-	close(fd);
-	return rc;
-}
-
-/* "sha256:<hex>" of content, for the error an admin compares by hand with
- * sha256sum of the segment in pg_wal. */
-static void
-sha256_text(const struct buf *b, char *out, size_t outlen)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	size_t o;
-
-	snprintf(out, outlen, "unreadable");
-	if (b->data == NULL || !EVP_Digest(b->data, b->len, md, &mdlen, EVP_sha256(), NULL))
-		return;
-	o = (size_t)snprintf(out, outlen, "sha256:");
-	for (unsigned i = 0; i < mdlen && o + 3 <= outlen; i++, o += 2)
-		snprintf(out + o, outlen - o, "%02x", md[i]);
-}
-
 /* Temporaries of a receiver that was killed: ".pgwarm.<name>.<pid>.tmp". */
 static void
 sweep_stale(int dirfd)
@@ -235,33 +195,19 @@ receive_body(struct reader *r, struct pending *p, uint64_t size, struct lz4file_
 static void
 land(int dirfd, struct pending *p, struct buf *reply)
 {
-	char a[80], b[80];
+	static const char *const said[] = { "new", "same", "replaced" };
+	enum archland_result lr;
 
 	if (p->err[0] == '\0' && fsync(p->fd) == -1)
 		snprintf(p->err, sizeof(p->err), "fsync %s: %s", p->tmp, strerror(errno));
 	close(p->fd);
-	if (p->err[0] == '\0' && linkat(dirfd, p->tmp, dirfd, p->name, 0) == 0) {
-		buf_printf(reply, "OK %s new\n", p->name);
-	} else if (p->err[0] == '\0' && errno == EEXIST) {
-		struct buf old = BUF_INIT, offered = BUF_INIT;
-
-		if (load_content(dirfd, p->name, p->name, &old) == 0 &&
-		    load_content(dirfd, p->tmp, p->name, &offered) == 0 && old.len == offered.len &&
-		    (old.len == 0 || memcmp(old.data, offered.data, old.len) == 0)) {
-			buf_printf(reply, "OK %s same\n", p->name);
-		} else {
-			sha256_text(&old, a, sizeof(a));
-			sha256_text(&offered, b, sizeof(b));
-			buf_printf(reply, "ERR %s already archived with other content (archived %s,"
-			    " offered %s); not overwritten\n", p->name, a, b);
-		}
-		buf_free(&old);
-		buf_free(&offered);
-	} else {
-		if (p->err[0] == '\0')
-			snprintf(p->err, sizeof(p->err), "link %s: %s", p->name, strerror(errno));
+	if (p->err[0] == '\0' &&
+	    (lr = archland(dirfd, p->tmp, p->name, p->err, sizeof(p->err))) != ARCHLAND_FAILED) {
+		buf_printf(reply, "OK %s %s\n", p->name, said[lr]);
+		if (p->err[0])
+			log_warn("%s: %s", p->name, p->err);
+	} else
 		buf_printf(reply, "ERR %s %s\n", p->name, p->err);
-	}
 	unlinkat(dirfd, p->tmp, 0);
 }
 

@@ -12,7 +12,7 @@ pgw_lab() {
 	PGW_N=$n
 	mkdir -p "$PGW/bin"
 	cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore \
-		"$PGW/bin/"
+		"$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-receive "$PGW/bin/"
 	cp "$TOP_BUILDDIR/agents/pgwarm" "$LAB_DIR/ocf/pgwarm"
 	node_sshd_setup "$PGW" "$n"
 	chown postgres: "$PGW/client_key" "$PGW/known_hosts"

@@ -21,10 +21,10 @@ deb=$(ls "$LAB_DIR"/src/understudy_*_*.deb | head -n 1)
 [ -f "$deb" ] || fail "no .deb"
 dpkg-deb -c "$deb" | awk '{print $6}' >"$LAB_DIR/contents"
 for f in ./usr/lib/ocf/resource.d/understudy/{pgwarm,mirror,dnsrr,zmworker} \
-	./usr/bin/{pgwarm-archive,pgwarm-restore,pgwarm-standby,mirror-sync,mirror-serve,zmctl,haresources2crm} \
+	./usr/bin/{pgwarm-archive,pgwarm-restore,pgwarm-standby,pgwarm-receive,mirror-sync,mirror-serve,zmctl,haresources2crm} \
 	./usr/sbin/{dnsrr-check,dnsrr-monitor,dnsrr-reset,zmworkerd} \
 	./usr/share/man/man7/ocf_understudy_{pgwarm,mirror,dnsrr,zmworker}.7.gz \
-	./usr/share/man/man1/{pgwarm-archive,pgwarm-restore,pgwarm-standby,mirror-sync,mirror-serve,zmctl,haresources2crm}.1.gz \
+	./usr/share/man/man1/{pgwarm-archive,pgwarm-restore,pgwarm-standby,pgwarm-receive,mirror-sync,mirror-serve,zmctl,haresources2crm}.1.gz \
 	./usr/share/man/man8/{dnsrr-check,dnsrr-monitor,dnsrr-reset,zmworkerd}.8.gz \
 	./usr/share/doc/understudy/crm-examples/{pgwarm-standby,mirror-web,zmworker-clone}.crm; do
 	grep -qx "$f" "$LAB_DIR/contents" || fail "the package lacks $f"

@@ -13,7 +13,8 @@ meta_data_valid "$agent"
 
 H=$LAB_DIR/helpers
 mkdir -p "$H" "$LAB_DIR/root"
-cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore "$H/"
+cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore \
+	"$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-receive "$H/"
 cp "$agent" "$LAB_DIR/root/"
 agent=$LAB_DIR/root/$(basename "$agent")	# ocf-tester runs it as nobody too: not from a 0700 /root
 chown postgres: "$SSH_KEY" "$KNOWN_HOSTS"
