@@ -1626,9 +1626,13 @@ sync_manage(struct ocf_rsc *r, int promoted)
 		return;
 	}
 	sync_names(r, &value, &in);
+	/* Connected and answering: a receiver that stopped replying (stopped,
+	 * wedged on a full disk) holds commits as surely as none. It reports
+	 * every second. */
 	buf_printf(&sql, "select current_setting('synchronous_standby_names'), (select count(*) "
-	    "from pg_stat_replication where state = 'streaming' and application_name in (%s))",
-	    buf_str(&in));
+	    "from pg_stat_replication where state = 'streaming' and application_name in (%s) "
+	    "and reply_time > now() - interval '%ld s')", buf_str(&in),
+	    ocf_int(r, P_SYNC_TIMEOUT) < 3 ? ocf_int(r, P_SYNC_TIMEOUT) : 3);
 	if (q(r, buf_str(&sql), out, sizeof(out), why, sizeof(why)) == -1 ||
 	    (cnt = strrchr(out, '|')) == NULL) {
 		log_warn("synchronous replication state unknown: %s", why);
@@ -1868,7 +1872,7 @@ pgwarm_promote(struct ocf_rsc *r)
 	struct wal_pos at;
 	struct recv_status st;
 	enum elect_verdict v;
-	long deadline;
+	long deadline, t0 = clock_ms();
 	int other, streamed = 0;
 
 	switch (role(r, why, sizeof(why))) {
@@ -1935,7 +1939,8 @@ pgwarm_promote(struct ocf_rsc *r)
 		log_warn("checkpoint after promotion: %s", why);
 	ocf_promotion_set(r, SCORE_BEST);
 	held_publish(r, NULL, NULL);
-	log_info("promoted at %s", pos);
+	log_info("promoted at %s in %ld ms%s", pos, clock_ms() - t0,
+	    streamed ? " (the stream's partial replayed first)" : "");
 	return OCF_SUCCESS;
 }
 

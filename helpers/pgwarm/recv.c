@@ -252,12 +252,14 @@ recv_status_parse(const char *text, size_t len, struct recv_status *st)
 			st->pid = strtol(v, NULL, 10);
 			seen |= 1;
 		} else if (strcmp(line, "state") == 0) {
-			st->state = RECV_ERROR + 1;
+			int found = -1;
+
 			for (int i = 0; i <= RECV_STOPPED; i++)
 				if (strcmp(v, state_names[i]) == 0)
-					st->state = (enum recv_state)i;
-			if (st->state > RECV_STOPPED)
+					found = i;
+			if (found == -1)
 				return -1;
+			st->state = (enum recv_state)found;
 			seen |= 2;
 		} else if (strcmp(line, "primary") == 0) {
 			snprintf(st->primary, sizeof(st->primary), "%s", v);

@@ -138,20 +138,32 @@ wal_name(uint32_t tli, uint64_t segno, uint64_t segsz, char *out, size_t outlen)
 	    segno % per);
 }
 
-/* Fsyncs the partial and reports the position (server and file). */
 static int
-flush(struct rd *d, int reply)
+sync_partial(struct rd *d)
 {
-	unsigned char msg[34];
-
 	if (d->dirty && d->fd != -1 && fsync(d->fd) == -1) {
 		set_state(d, RECV_ERROR, "fsync %s.partial in %s: %s", d->fd_name,
 		    d->c->archive_dir, strerror(errno));
 		return -1;
 	}
-	if (d->dirty || reply || clock_ms() - d->sent_ms >= STATUS_EVERY_MS) {
+	if (d->dirty) {
 		d->dirty = 0;
 		d->st.flushed = (struct wal_pos){ d->tli, d->written };
+		status_file(d, 0);
+	}
+	return 0;
+}
+
+/* Fsyncs the partial and reports the position (server and file). */
+static int
+flush(struct rd *d, int reply)
+{
+	unsigned char msg[34];
+	int moved = d->dirty;
+
+	if (sync_partial(d) == -1)
+		return -1;
+	if (moved || reply || clock_ms() - d->sent_ms >= STATUS_EVERY_MS) {
 		if (PQputCopyData(d->conn, (char *)msg, (int)recv_status_update(msg, d->written,
 		    now_us_2000(), 0)) != 1 || PQflush(d->conn) != 0) {
 			set_state(d, RECV_ERROR, "sending the status to %s: %s", d->st.primary,
@@ -475,7 +487,7 @@ stream(struct rd *d, struct wal_pos *next)
 	}
 	/* The server ended the copy: a timeline switch sends where the next
 	 * timeline starts, a shutdown only completes. */
-	if (flush(d, 0) == -1)
+	if (sync_partial(d) == -1)
 		return -1;
 	close_partial(d);
 	PQputCopyEnd(d->conn, NULL);
@@ -526,31 +538,41 @@ recvd_run(const struct recvd_conf *c, volatile sig_atomic_t *stop)
 {
 	struct rd d = { .c = c, .stop = stop, .fd = -1 };
 	long backoff = BACKOFF_MIN_MS;
+	int from_server = 0;
 
 	d.st.pid = getpid();
 	d.dirfd = open(c->archive_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d.dirfd == -1)
 		set_state(&d, RECV_ERROR, "%s: %s", c->archive_dir, strerror(errno));
 	while (!*stop && d.dirfd != -1) {
-		struct wal_pos server, at;
+		struct wal_pos server, at, here = { 0, 0 };
 		int rc = connect_primary(&d, &server);
 
-		if (rc == 0 && choose_start(&d, &server, &at) == 0 &&
-		    start_streaming(&d, &at) == -1 &&
-		    (at.tli != server.tli || at.lsn != server.lsn - server.lsn % d.segsz)) {
-			/* The archive's point is gone on the server or not in its
-			 * history: shipping covers what is before the server's
-			 * current segment. */
-			log_warn("%s; streaming from the primary's current "
-			    "segment instead", d.st.reason);
-			at = (struct wal_pos){ server.tli, server.lsn - server.lsn % d.segsz };
-			(void)start_streaming(&d, &at);
+		if (rc == 0)
+			here = (struct wal_pos){ server.tli, server.lsn - server.lsn % d.segsz };
+		if (rc == 0 && from_server) {
+			log_warn("the stream from the archive's position brought nothing: streaming "
+			    "from the primary's current segment (%08" PRIX32 "/%" PRIX64 ") instead; "
+			    "shipping brings what is before it", here.tli, here.lsn);
+			at = here;
+		} else if (rc == 0 && choose_start(&d, &server, &at) == -1) {
+			rc = -1;
 		}
+		/* The archive's point may be gone on the server, or on a timeline
+		 * whose files it never had: a stream that fails before it brought
+		 * anything is tried again from the server's own segment. */
+		if (rc == 0)
+			from_server = !from_server && (at.tli != here.tli || at.lsn != here.lsn);
+		if (rc == 0 && start_streaming(&d, &at) == -1)
+			rc = -1;
 		while (rc == 0 && d.st.state == RECV_STREAMING && !*stop) {
 			struct wal_pos next;
 			int s = stream(&d, &next);
 
-			backoff = BACKOFF_MIN_MS;
+			if (d.written != at.lsn) {
+				from_server = 0;	/* it moved: the archive's point was good */
+				backoff = BACKOFF_MIN_MS;
+			}
 			if (s != 1)
 				break;
 			next.lsn -= next.lsn % d.segsz;

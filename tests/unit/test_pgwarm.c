@@ -16,9 +16,11 @@
 
 #include <lz4frame.h>
 
+#include "../../helpers/pgwarm/archland.h"
 #include "../../helpers/pgwarm/copy.h"
 #include "../../helpers/pgwarm/pgctl.h"
 #include "../../helpers/pgwarm/lz4file.h"
+#include "../../helpers/pgwarm/recv.h"
 #include "../../helpers/pgwarm/ship.h"
 #include "../../helpers/pgwarm/wal.h"
 #include "../../helpers/pgwarm/wire.h"
@@ -531,6 +533,206 @@ START_TEST(ship_conf)
 }
 END_TEST
 
+
+static size_t
+be(char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (char)(v & 0xff);
+	return 8;
+}
+
+/* The primary's messages, and what is refused. */
+START_TEST(recv_messages)
+{
+	char msg[64], why[256];
+	struct recv_msg m;
+	unsigned char st[34];
+
+	msg[0] = 'w';
+	be(msg + 1, 0x3000000);
+	be(msg + 9, 0x3000100);
+	be(msg + 17, 0);
+	memcpy(msg + 25, "walbytes", 8);
+	ck_assert_int_eq(recv_msg_parse(msg, 33, &m, why, sizeof(why)), 0);
+	ck_assert_int_eq(m.kind, RECV_MSG_DATA);
+	ck_assert_uint_eq(m.start, 0x3000000);
+	ck_assert_uint_eq(m.server_end, 0x3000100);
+	ck_assert_uint_eq(m.len, 8);
+	ck_assert_int_eq(memcmp(m.data, "walbytes", 8), 0);
+	ck_assert_int_eq(recv_msg_parse(msg, 24, &m, why, sizeof(why)), -1);	/* short */
+	be(msg + 1, UINT64_MAX - 3);						/* wraps */
+	ck_assert_int_eq(recv_msg_parse(msg, 33, &m, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "wraps"));
+	msg[0] = 'k';
+	be(msg + 1, 0x4000000);
+	be(msg + 9, 0);
+	msg[17] = 1;
+	ck_assert_int_eq(recv_msg_parse(msg, 18, &m, why, sizeof(why)), 0);
+	ck_assert_int_eq(m.kind, RECV_MSG_KEEPALIVE);
+	ck_assert_int_eq(m.reply, 1);
+	ck_assert_int_eq(recv_msg_parse(msg, 17, &m, why, sizeof(why)), -1);
+	msg[0] = 'x';
+	ck_assert_int_eq(recv_msg_parse(msg, 18, &m, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "unknown"));
+	ck_assert_int_eq(recv_msg_parse(msg, 0, &m, why, sizeof(why)), -1);
+	{	/* more than the walsender ever sends */
+		size_t n = 25 + RECV_DATA_MAX + 1;
+		char *big = calloc(1, n);
+
+		big[0] = 'w';
+		ck_assert_int_eq(recv_msg_parse(big, n, &m, why, sizeof(why)), -1);
+		free(big);
+	}
+	/* The status reports written = flushed, never applied. */
+	ck_assert_uint_eq(recv_status_update(st, 0x123456789, 42, 1), 34);
+	ck_assert_int_eq(st[0], 'r');
+	ck_assert_int_eq(memcmp(st + 1, st + 9, 8), 0);
+	ck_assert_int_eq(st[8], 0x89);
+	for (int i = 17; i < 25; i++)
+		ck_assert_int_eq(st[i], 0);
+	ck_assert_int_eq(st[33], 1);
+}
+END_TEST
+
+/* Where streaming resumes from what the archive holds. */
+START_TEST(recv_start)
+{
+	const uint64_t seg = 16 << 20;
+	struct recv_file f[] = {
+		{ 1, 3, 0 }, { 1, 4, 0 }, { 1, 5, 1 },		/* 5 in progress */
+		{ 3, 9, 0 },					/* a newer timeline */
+	};
+	struct wal_pos p;
+
+	ck_assert_int_eq(recv_start_from(f, 0, 1, seg, &p), 0);
+	ck_assert_int_eq(recv_start_from(f, 3, 1, seg, &p), 1);
+	ck_assert_uint_eq(p.tli, 1);
+	ck_assert_uint_eq(p.lsn, 5 * seg);		/* the partial's start */
+	ck_assert_int_eq(recv_start_from(f, 2, 1, seg, &p), 1);
+	ck_assert_uint_eq(p.lsn, 5 * seg);		/* after the last complete */
+	ck_assert_int_eq(recv_start_from(f, 4, 2, seg, &p), 1);
+	ck_assert_uint_eq(p.lsn, 5 * seg);		/* timeline 3 is not this server's */
+	ck_assert_int_eq(recv_start_from(f, 4, 3, seg, &p), 1);
+	ck_assert_uint_eq(p.tli, 3);
+	ck_assert_uint_eq(p.lsn, 10 * seg);
+	{	/* PostgreSQL's partial of a timeline left, the next one complete */
+		struct recv_file g[] = { { 1, 7, 1 }, { 2, 7, 0 } };
+
+		ck_assert_int_eq(recv_start_from(g, 2, 2, seg, &p), 1);
+		ck_assert_uint_eq(p.tli, 2);
+		ck_assert_uint_eq(p.lsn, 8 * seg);
+	}
+	ck_assert_uint_eq(recv_segsz_parse("16MB"), seg);
+	ck_assert_uint_eq(recv_segsz_parse("1GB"), 1ULL << 30);
+	ck_assert_uint_eq(recv_segsz_parse("1024kB"), 1 << 20);
+	ck_assert_uint_eq(recv_segsz_parse("2GB"), 0);
+	ck_assert_uint_eq(recv_segsz_parse("3MB"), 0);
+	ck_assert_uint_eq(recv_segsz_parse("512kB"), 0);
+	ck_assert_uint_eq(recv_segsz_parse("16 MB"), 0);
+	ck_assert_uint_eq(recv_segsz_parse("99999999999999999999GB"), 0);
+}
+END_TEST
+
+START_TEST(recv_status_text)
+{
+	struct recv_status a = { 77, RECV_REFUSED, "10.0.0.2", { 2, 0x5000060 }, 0x5000100, 9,
+	    "refusing\nnewline" }, b;
+	char text[2048];
+	size_t n = recv_status_format(&a, text, sizeof(text));
+
+	ck_assert_int_eq(recv_status_parse(text, n, &b), 0);
+	ck_assert_int_eq(b.state, RECV_REFUSED);
+	ck_assert_uint_eq(b.flushed.tli, 2);
+	ck_assert_uint_eq(b.flushed.lsn, 0x5000060);
+	ck_assert_uint_eq(b.server_end, 0x5000100);
+	ck_assert_str_eq(b.reason, "refusing?newline");	/* one line, always */
+	ck_assert_int_eq(recv_status_parse(text, n - 4, &b), -1);	/* no "end": half written */
+	{
+		const char *bogus = "pid 1\nstate bogus\nflushed 1/2\nend\n";
+
+		ck_assert_int_eq(recv_status_parse(bogus, strlen(bogus), &b), -1);
+	}
+}
+END_TEST
+
+static void
+put(const char *name, const char *content, size_t len)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), -1);
+	ck_assert_int_eq(write(fd, content, len), (ssize_t)len);
+	close(fd);
+}
+
+/* The archive's one rule, whoever lands the file. */
+START_TEST(archive_rule)
+{
+	const char *seg = "000000010000000000000003";
+	char why[512], path[256], part[64];
+	int dir = open(tmp, O_RDONLY | O_DIRECTORY);
+	struct buf b = BUF_INIT;
+
+	put("t1", "AAAA", 4);
+	ck_assert_int_eq(archland(dir, "t1", seg, why, sizeof(why)), ARCHLAND_NEW);
+	ck_assert_int_eq(archland(dir, "t1", seg, why, sizeof(why)), ARCHLAND_SAME);
+	put("t2", "AAAB", 4);
+	ck_assert_int_eq(archland(dir, "t2", seg, why, sizeof(why)), ARCHLAND_FAILED);
+	ck_assert_ptr_nonnull(strstr(why, "sha256:"));
+	ck_assert_int_eq(archland_content(dir, seg, seg, &b), 0);
+	ck_assert_int_eq(memcmp(b.data, "AAAA", 4), 0);		/* not overwritten */
+	buf_free(&b);
+	/* The other stored form counts: NAME.lz4 holding the same segment. */
+	{
+		struct buf z = BUF_INIT;
+		char lz[64];
+
+		ck_assert_int_eq(lz4file_compress(&z, "CCCC", 4), 0);
+		snprintf(lz, sizeof(lz), "%s.lz4", "000000010000000000000004");
+		put(lz, z.data, z.len);
+		buf_free(&z);
+		put("t3", "CCCC", 4);
+		ck_assert_int_eq(archland(dir, "t3", "000000010000000000000004", why, sizeof(why)),
+		    ARCHLAND_SAME);
+		put("t3", "CCCD", 4);
+		ck_assert_int_eq(archland(dir, "t3", "000000010000000000000004", why, sizeof(why)),
+		    ARCHLAND_FAILED);
+		snprintf(path, sizeof(path), "%s/000000010000000000000004", tmp);
+		ck_assert_int_eq(access(path, F_OK), -1);
+	}
+	/* A stream's partial (prefix, zeros after) gives way to PostgreSQL's. */
+	snprintf(part, sizeof(part), "%s.partial", "000000010000000000000005");
+	put(part, "DD\0\0\0\0", 6);
+	put("t4", "DDEEFF", 6);
+	ck_assert_int_eq(archland(dir, "t4", part, why, sizeof(why)), ARCHLAND_REPLACED);
+	ck_assert_int_eq(archland_content(dir, part, part, &b), 0);
+	ck_assert_int_eq(memcmp(b.data, "DDEEFF", 6), 0);
+	buf_free(&b);
+	/* One that held other content is kept aside, never lost. */
+	put("t5", "XXEEFF", 6);
+	why[0] = '\0';
+	ck_assert_int_eq(archland(dir, "t5", part, why, sizeof(why)), ARCHLAND_REPLACED);
+	ck_assert_ptr_nonnull(strstr(why, ".diverged-"));
+	{
+		char aside[128], *at = strstr(why, "kept as ");
+
+		ck_assert_ptr_nonnull(at);
+		snprintf(aside, sizeof(aside), "%s/%s", tmp, at + 8);
+		ck_assert_int_eq(access(aside, F_OK), 0);
+	}
+	/* A symlink planted under the name is never followed. */
+	snprintf(path, sizeof(path), "%s/000000010000000000000006", tmp);
+	ck_assert_int_eq(symlink("/etc/passwd", path), 0);
+	put("t6", "root", 4);
+	ck_assert_int_eq(archland(dir, "t6", "000000010000000000000006", why, sizeof(why)),
+	    ARCHLAND_FAILED);
+	close(dir);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -550,6 +752,10 @@ suite(void)
 	tcase_add_test(tc, stream_bounds);
 	tcase_add_test(tc, lz4_restore_bound);
 	tcase_add_test(tc, ship_conf);
+	tcase_add_test(tc, recv_messages);
+	tcase_add_test(tc, recv_start);
+	tcase_add_test(tc, recv_status_text);
+	tcase_add_test(tc, archive_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }
