@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1731,14 +1732,26 @@ pos_reached(const struct wal_pos *pos, const char *seg, uint64_t segsz)
 }
 
 /* Has replay applied what the stream flushed (target)? The stream may end
- * inside a record, which replay never reaches: within the segment and
- * holding still after the startup process was woken is done too. */
+ * inside a record, which replay never reaches: replay that moved since the
+ * startup process was first woken (it read the partial) and then holds
+ * still within target's segment is done too, and so is one that holds
+ * still 2 s after the wake (a partial with no whole record in it). Holding
+ * still before the wake means nothing: it was waiting for the segment. */
+struct stream_wait {
+	long		 woke;		/* first wake, 0: none yet */
+	struct wal_pos	 at_wake;
+};
+
 static int
-replayed_stream(const struct wal_pos *pos, const struct wal_pos *target, int still,
-    uint64_t segsz)
+replayed_stream(const struct stream_wait *w, const struct wal_pos *pos,
+    const struct wal_pos *target, int still, uint64_t segsz)
 {
-	return wal_pos_compare(pos, target) >= 0 || (still >= 3 && pos->tli == target->tli &&
-	    target->lsn - pos->lsn < segsz);
+	if (wal_pos_compare(pos, target) >= 0)
+		return 1;
+	if (w->woke == 0 || still < 3)
+		return 0;
+	return (wal_pos_compare(pos, &w->at_wake) > 0 && pos->tli == target->tli &&
+	    target->lsn - pos->lsn < segsz) || clock_ms() - w->woke > 2000;
 }
 
 /* Waits until replay has applied the newest segment in archive_dir, and
@@ -1749,15 +1762,29 @@ replayed_stream(const struct wal_pos *pos, const struct wal_pos *target, int sti
  * got, or the stream's end when that is further (the position promoted
  * at). Returns the verdict at the end; why says whose positions were
  * compared. */
+static void
+wake_startup(struct ocf_rsc *r)
+{
+	char out[16], why[256];
+
+	/* A reload wakes the startup process from its wait between restore
+	 * attempts (wal_retrieve_retry_interval): it asks for the segment
+	 * again now and gets the partial. */
+	if (q(r, "select pg_reload_conf()", out, sizeof(out), why, sizeof(why)) == -1)
+		log_warn("waking the startup process: %s", why);
+}
+
 static enum elect_verdict
 replay_archive(struct ocf_rsc *r, long budget_ms, const struct wal_pos *target,
-    struct wal_pos *pos, char *why, size_t whylen)
+    struct stream_wait *sw, struct wal_pos *pos, char *why, size_t whylen)
 {
-	char newest[64], out[16], qwhy[256];
+	char newest[64];
 	struct wal_pos last = { 0, 0 };
-	long deadline = clock_ms() + budget_ms, poll_us = target ? 50000 : 300000, woke = 0;
+	long deadline = clock_ms() + budget_ms, poll_us = target ? 20000 : 300000;
 	enum elect_verdict v = ELECT_UNKNOWN;
 	uint64_t segsz = wal_segsz(r);
+	struct stream_wait none = { 0, { 0, 0 } }, *w = sw ? sw : &none;
+	long woke = w->woke;
 	int still = 0, done = 0;
 
 	snprintf(why, whylen, "the standby does not answer");
@@ -1767,18 +1794,17 @@ replay_archive(struct ocf_rsc *r, long budget_ms, const struct wal_pos *target,
 		still = wal_pos_compare(pos, &last) == 0 ? still + 1 : 0;
 		last = *pos;
 		archive_scan(r, newest, sizeof(newest));
-		done = target ? replayed_stream(pos, target, still, segsz) : still >= 3;
+		done = target ? replayed_stream(w, pos, target, still, segsz) : still >= 3;
 		if (target && wal_pos_compare(target, pos) > 0 && done)
 			*pos = *target;	/* the partial record at the end is ours too */
 		if (done && (newest[0] == '\0' || pos_reached(pos, newest, segsz)) &&
 		    (v = judge(r, pos, why, whylen)) <= ELECT_TIED)
 			return v;
-		/* A reload wakes the startup process from its wait between
-		 * restore attempts (wal_retrieve_retry_interval): it asks for
-		 * the segment again now and gets the partial. */
 		if (target && !done && clock_ms() - woke >= 250) {
 			woke = clock_ms();
-			q(r, "select pg_reload_conf()", out, sizeof(out), qwhy, sizeof(qwhy));
+			if (w->woke == 0)
+				*w = (struct stream_wait){ woke, *pos };
+			wake_startup(r);
 		}
 		usleep(poll_us);
 	}
@@ -1854,6 +1880,29 @@ mark_unarchived(struct ocf_rsc *r, const struct wal_pos *at, uint64_t segsz)
 		    "ships them after the promotion", why, j.from);
 }
 
+/* A checkpoint run by a detached child: the action does not wait for it. */
+static void
+checkpoint_soon(struct ocf_rsc *r)
+{
+	char out[16], why[512];
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		log_warn("checkpoint after promotion: fork: %s", strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	if (q(r, "checkpoint", out, sizeof(out), why, sizeof(why)) == -1)
+		log_warn("checkpoint after promotion: %s", why);
+	_exit(0);
+}
+
 /* A promotion that does not happen: the standby goes on as one. */
 static void
 promote_abort(struct ocf_rsc *r)
@@ -1873,6 +1922,7 @@ pgwarm_promote(struct ocf_rsc *r)
 	struct recv_status st;
 	enum elect_verdict v;
 	long deadline, t0 = clock_ms();
+	struct stream_wait sw = { 0, { 0, 0 } };
 	int other, streamed = 0;
 
 	switch (role(r, why, sizeof(why))) {
@@ -1884,24 +1934,32 @@ pgwarm_promote(struct ocf_rsc *r)
 		return ocf_fail(OCF_ERR_GENERIC, "cannot promote: the standby is not ready%s%s",
 		    *why ? ": " : "", why);
 	}
-	if ((other = find_primary(r)) != -1)
-		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s already runs a primary",
-		    P(r)->nodes.v[other].name);
-	if (unfenced_risk(r, why, sizeof(why))) {
-		ocf_promotion_set(r, OCF_SCORE_NEVER);
-		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s", why);
-	}
 	/* The stream's end is final once the receiver is stopped; the
-	 * marker lets restore_command serve its partial. */
+	 * marker lets restore_command serve its partial, and the startup
+	 * process replays it while the checks below run. */
 	if (ocf_bool(r, P_STREAM)) {
 		streamed = receiver_down(r, &st) == 0 && st.flushed.tli != 0;
 		if (streamed && signal_file(r, RECV_PROMOTING, 1, why, sizeof(why)) == -1) {
 			log_warn("the stream's partial cannot be replayed: %s", why);
 			streamed = 0;
 		}
+		if (streamed && standby_pos(r, &sw.at_wake) == 0) {
+			sw.woke = clock_ms();
+			wake_startup(r);
+		}
 	}
-	v = replay_archive(r, PROMOTE_WAIT_MS, streamed ? &st.flushed : NULL, &at, compared,
-	    sizeof(compared));
+	if ((other = find_primary(r)) != -1) {
+		promote_abort(r);
+		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s already runs a primary",
+		    P(r)->nodes.v[other].name);
+	}
+	if (unfenced_risk(r, why, sizeof(why))) {
+		promote_abort(r);
+		ocf_promotion_set(r, OCF_SCORE_NEVER);
+		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s", why);
+	}
+	v = replay_archive(r, PROMOTE_WAIT_MS, streamed ? &st.flushed : NULL, &sw, &at,
+	    compared, sizeof(compared));
 	if (v > ELECT_TIED || follow_check(r, &at, why, sizeof(why)) == FOLLOW_DIVERGED) {
 		promote_abort(r);
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
@@ -1916,7 +1974,10 @@ pgwarm_promote(struct ocf_rsc *r)
 	wal_pos_format(&at, pos, sizeof(pos));
 	log_info("promoting at %s; compared: %s", pos, compared);
 	mark_unarchived(r, &at, wal_segsz(r));
-	if (q(r, "select pg_promote(true, 60)", out, sizeof(out), why, sizeof(why)) == -1 ||
+	/* Before the first write: synchronous from the first commit on. */
+	sync_manage(r, 1);
+	/* Not pg_promote's own wait: it polls every 100 ms. */
+	if (q(r, "select pg_promote(false)", out, sizeof(out), why, sizeof(why)) == -1 ||
 	    strcmp(out, "t") != 0) {
 		promote_abort(r);
 		return ocf_fail(OCF_ERR_GENERIC, "pg_promote failed: %s; see %s", why,
@@ -1929,14 +1990,13 @@ pgwarm_promote(struct ocf_rsc *r)
 			return ocf_fail(OCF_ERR_GENERIC, "still in recovery after pg_promote; see %s",
 			    ocf_str(r, P_LOGFILE));
 		else
-			usleep(100000);
+			usleep(20000);
 	if (signal_file(r, RECV_PROMOTING, 0, why, sizeof(why)) == -1)
 		log_warn("%s", why);
-	sync_manage(r, 1);
-	/* pg_control shows the new timeline only after a checkpoint, and
-	 * pg_rewind of the old primary reads it from there. */
-	if (q(r, "checkpoint", out, sizeof(out), why, sizeof(why)) == -1)
-		log_warn("checkpoint after promotion: %s", why);
+	/* pg_control shows the new timeline only after a checkpoint (what
+	 * the others see of it): one is asked for, not waited for; a rewind
+	 * from here asks for its own first. */
+	checkpoint_soon(r);
 	ocf_promotion_set(r, SCORE_BEST);
 	held_publish(r, NULL, NULL);
 	log_info("promoted at %s in %ld ms%s", pos, clock_ms() - t0,

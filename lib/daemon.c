@@ -56,6 +56,6 @@ int
 daemon_wait_gone(const char *pidfile, long until_ms)
 {
 	while (daemon_pid(pidfile) > 0 && clock_ms() < until_ms)
-		usleep(50000);
+		usleep(10000);
 	return daemon_pid(pidfile) <= 0;
 }

@@ -45,6 +45,12 @@ wait_for 30 "sync on" sync_is "$p" on
 case "$(setting_on "$p")" in *node$((3 - p))*) ;; *) fail "synchronous_standby_names: $(setting_on "$p")" ;; esac
 log "node$p primary, synchronous_standby_names = $(setting_on "$p")"
 
+# The promote action's own time, as the agent logged it on node I.
+promote_ms() {
+	sed -n 's/.*promoted at .* in \([0-9]*\) ms.*/\1/p' "$LAB_DIR/node$1/pacemaker.log" 2>/dev/null |
+		tail -n 1
+}
+
 total_acked=0 total_lost=0
 for r in $(seq 1 "$rounds"); do
 	p=$(pnum)
@@ -63,7 +69,7 @@ for r in $(seq 1 "$rounds"); do
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	read -r lost first shape < <(missing_on "$s" "$ack")
 	acked=$(wc -l <"$ack")
-	echo "RESULT pgwarm_sync_crash round=$r acked=$acked lost=$lost writable_ms=$ms fenced_ms=$(lab_fence_ms "$p" "$start")"
+	echo "RESULT pgwarm_sync_crash round=$r acked=$acked lost=$lost writable_ms=$ms fenced_ms=$(lab_fence_ms "$p" "$start") promote_ms=$(promote_ms "$s")"
 	[ "$lost" -eq 0 ] || fail "round $r: $lost of $acked acknowledged rows lost with sync=on (first $first)"
 	# Alone, the new primary does not wait for a standby.
 	wait_for 30 "round $r: a lone primary degraded" sync_is "$s" degraded
