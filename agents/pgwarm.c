@@ -73,6 +73,7 @@ static enum ocf_exitcode v_logfile(const char *, char *, size_t);
 struct ocf_rsc;
 static uint32_t archive_scan(struct ocf_rsc *, char *newest, size_t newestlen);
 static int receiver_up(struct ocf_rsc *, int restart);
+static void sync_forget(struct ocf_rsc *);
 static int under_pacemaker(void);
 
 static const struct ocf_param params[] = {
@@ -883,7 +884,8 @@ receiver_publish(struct ocf_rsc *r, struct wal_pos *mine)
 	if (!ocf_bool(r, P_STREAM))
 		return;
 	receiver_up(r, 1);
-	if (recvctl_status(&P(r)->recv, &st) == -1) {
+	/* Only the running receiver's own word counts. */
+	if (recvctl_status(&P(r)->recv, &st) == -1 || st.pid != recvctl_pid(&P(r)->recv)) {
 		ocf_attr_set(P(r)->attr_recv, "unknown");
 		return;
 	}
@@ -1543,6 +1545,7 @@ pgwarm_stop(struct ocf_rsc *r)
 	if ((rc = stop_server(r)) == OCF_SUCCESS) {
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
 		held_publish(r, NULL, NULL);	/* stopped, not held back */
+		sync_forget(r);
 	}
 	return rc;
 }
@@ -1603,6 +1606,19 @@ sync_publish(struct ocf_rsc *r, const char *v)
 	}
 	buf_free(&was);
 	buf_free(&now);
+}
+
+/* A primary's sync state means nothing once it is not one. */
+static void
+sync_forget(struct ocf_rsc *r)
+{
+	char path[PATH_MAX];
+
+	ocf_rsctmp_path(r, "sync-seen", path, sizeof(path));
+	unlink(path);
+	ocf_rsctmp_path(r, "sync", path, sizeof(path));
+	if (access(path, F_OK) == 0 && ocf_attr_delete(P(r)->attr_sync) == OCF_SUCCESS)
+		unlink(path);
 }
 
 /* On the primary (DESIGN.md §4b): sync=on keeps the receivers synchronous
@@ -1742,16 +1758,22 @@ struct stream_wait {
 	struct wal_pos	 at_wake;
 };
 
-static int
+enum replayed { REPLAY_NOT_YET, REPLAY_AT_END, REPLAY_GAVE_UP };
+
+static enum replayed
 replayed_stream(const struct stream_wait *w, const struct wal_pos *pos,
     const struct wal_pos *target, int still, uint64_t segsz)
 {
-	if (wal_pos_compare(pos, target) >= 0)
-		return 1;
+	if (target->tli && wal_pos_compare(pos, target) >= 0)
+		return REPLAY_AT_END;
 	if (w->woke == 0 || still < 3)
-		return 0;
-	return (wal_pos_compare(pos, &w->at_wake) > 0 && pos->tli == target->tli &&
-	    target->lsn - pos->lsn < segsz) || clock_ms() - w->woke > 2000;
+		return REPLAY_NOT_YET;
+	/* Unknown target (a receiver that restarted without streaming
+	 * again): replay that moved and stopped read all the partial has. */
+	if (wal_pos_compare(pos, &w->at_wake) > 0 && (target->tli == 0 ||
+	    (pos->tli == target->tli && target->lsn - pos->lsn < segsz)))
+		return REPLAY_AT_END;
+	return clock_ms() - w->woke > 2000 ? REPLAY_GAVE_UP : REPLAY_NOT_YET;
 }
 
 /* Waits until replay has applied the newest segment in archive_dir, and
@@ -1794,9 +1816,25 @@ replay_archive(struct ocf_rsc *r, long budget_ms, const struct wal_pos *target,
 		still = wal_pos_compare(pos, &last) == 0 ? still + 1 : 0;
 		last = *pos;
 		archive_scan(r, newest, sizeof(newest));
-		done = target ? replayed_stream(w, pos, target, still, segsz) : still >= 3;
-		if (target && wal_pos_compare(target, pos) > 0 && done)
-			*pos = *target;	/* the partial record at the end is ours too */
+		if (target == NULL) {
+			done = still >= 3;
+		} else switch (replayed_stream(w, pos, target, still, segsz)) {
+		case REPLAY_NOT_YET:
+			done = 0;
+			break;
+		case REPLAY_AT_END:
+			/* The stream may end inside a record: what it flushed is
+			 * this node's, as the others' records count theirs. */
+			done = 1;
+			if (target->tli == pos->tli && wal_pos_compare(target, pos) > 0)
+				*pos = *target;
+			break;
+		case REPLAY_GAVE_UP:	/* judged where replay really is */
+			done = 1;
+			log_warn("replay stopped short of the stream's end (%08" PRIX32 "/%016"
+			    PRIX64 "): judged at what was replayed", target->tli, target->lsn);
+			break;
+		}
 		if (done && (newest[0] == '\0' || pos_reached(pos, newest, segsz)) &&
 		    (v = judge(r, pos, why, whylen)) <= ELECT_TIED)
 			return v;
@@ -1903,6 +1941,25 @@ checkpoint_soon(struct ocf_rsc *r)
 	_exit(0);
 }
 
+/* Is there a stream partial for the segment replay is in, or the next? */
+static int
+partial_ahead(struct ocf_rsc *r)
+{
+	struct wal_pos pos;
+	char name[32], path[PATH_MAX];
+	uint64_t segsz = wal_segsz(r);
+
+	if (standby_pos(r, &pos) == -1)
+		return 1;	/* cannot tell: look */
+	for (int i = 0; i < 2; i++, pos.lsn += segsz) {
+		seg_name(&pos, segsz, name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/%s.partial", ocf_str(r, P_ARCHIVE_DIR), name);
+		if (access(path, F_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* A promotion that does not happen: the standby goes on as one. */
 static void
 promote_abort(struct ocf_rsc *r)
@@ -1938,7 +1995,11 @@ pgwarm_promote(struct ocf_rsc *r)
 	 * marker lets restore_command serve its partial, and the startup
 	 * process replays it while the checks below run. */
 	if (ocf_bool(r, P_STREAM)) {
-		streamed = receiver_down(r, &st) == 0 && st.flushed.tli != 0;
+		/* No status, or one of a receiver that had not streamed yet:
+		 * its partial is still replayed (target unknown). */
+		if (receiver_down(r, &st) == -1)
+			memset(&st, 0, sizeof(st));
+		streamed = st.flushed.tli != 0 || partial_ahead(r);
 		if (streamed && signal_file(r, RECV_PROMOTING, 1, why, sizeof(why)) == -1) {
 			log_warn("the stream's partial cannot be replayed: %s", why);
 			streamed = 0;
@@ -1960,6 +2021,7 @@ pgwarm_promote(struct ocf_rsc *r)
 	}
 	v = replay_archive(r, PROMOTE_WAIT_MS, streamed ? &st.flushed : NULL, &sw, &at,
 	    compared, sizeof(compared));
+	streamed = streamed && st.flushed.tli != 0;
 	if (v > ELECT_TIED || follow_check(r, &at, why, sizeof(why)) == FOLLOW_DIVERGED) {
 		promote_abort(r);
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
@@ -1993,6 +2055,10 @@ pgwarm_promote(struct ocf_rsc *r)
 			usleep(20000);
 	if (signal_file(r, RECV_PROMOTING, 0, why, sizeof(why)) == -1)
 		log_warn("%s", why);
+	if (ocf_bool(r, P_STREAM)) {	/* a primary has no receiver */
+		ocf_attr_delete(P(r)->attr_recv);
+		ocf_attr_delete(P(r)->attr_rlag);
+	}
 	/* pg_control shows the new timeline only after a checkpoint (what
 	 * the others see of it): one is asked for, not waited for; a rewind
 	 * from here asks for its own first. */
@@ -2033,7 +2099,7 @@ ship_now(struct ocf_rsc *r, const char *name, char *why, size_t whylen)
 static enum ocf_exitcode
 pgwarm_demote(struct ocf_rsc *r)
 {
-	char why[1024], seg[64], out[256], seen[PATH_MAX];
+	char why[1024], seg[64], out[256];
 	struct pg_control c;
 	long deadline = clock_ms() + 60000;
 	enum ocf_exitcode rc;
@@ -2062,8 +2128,7 @@ pgwarm_demote(struct ocf_rsc *r)
 	}
 	if ((rc = stop_server(r)) != OCF_SUCCESS)
 		return rc;
-	ocf_rsctmp_path(r, "sync-seen", seen, sizeof(seen));
-	unlink(seen);
+	sync_forget(r);
 	if (pg_control_read(&P(r)->pg, &c, why, sizeof(why)) == -1)
 		return ocf_fail(OCF_ERR_GENERIC, "%s", why);
 	if (wal_kind(c.redo_file) == WAL_SEGMENT && ship_now(r, c.redo_file, why, sizeof(why)) == -1)

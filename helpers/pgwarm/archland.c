@@ -116,22 +116,26 @@ archland(int dirfd, const char *tmp, const char *name, char *why, size_t whylen)
 	}
 	if (same(&old, &offered)) {
 		rc = ARCHLAND_SAME;
-	} else if (partial && held == name) {
+	} else if (partial) {
 		/* A partial that held more than the one offered: a timeline
 		 * left behind that someone streamed further than the node
 		 * that was promoted. Kept aside (nothing is lost), the new
 		 * one lands: an archiver stuck on a .partial would stop the
-		 * new primary's archiving altogether. */
-		char aside[128];
+		 * new primary's archiving altogether. The held one may be the
+		 * other stored form (the primary ships NAME.partial.lz4 where
+		 * the stream wrote NAME.partial): it goes the same way. */
+		char aside[160];
+		int prefix = holds_all_of(&offered, &old);
 
-		snprintf(aside, sizeof(aside), "%s.diverged-%ld", name, (long)time(NULL));
-		if (!holds_all_of(&offered, &old) && renameat(dirfd, name, dirfd, aside) == -1)
-			snprintf(why, whylen, "rename %s aside: %s", name, strerror(errno));
+		snprintf(aside, sizeof(aside), "%s.diverged-%ld", held, (long)time(NULL));
+		if (prefix ? unlinkat(dirfd, held, 0) == -1 && held != name :
+		    renameat(dirfd, held, dirfd, aside) == -1)
+			snprintf(why, whylen, "moving %s aside: %s", held, strerror(errno));
 		else if (renameat(dirfd, tmp, dirfd, name) == -1)
 			snprintf(why, whylen, "rename to %s: %s", name, strerror(errno));
 		else {
 			rc = ARCHLAND_REPLACED;
-			if (!holds_all_of(&offered, &old))
+			if (!prefix)
 				snprintf(why, whylen, "the partial held other content: kept as %s",
 				    aside);
 		}

@@ -112,6 +112,9 @@ main(int argc, char **argv)
 	    O_CLOEXEC, 0644);
 	if (status_fd == -1)
 		fatal(1, "%s: %s", status, strerror(errno));
+	/* Whatever an earlier receiver left says nothing about this one. */
+	if (ftruncate(status_fd, 0) == -1)
+		fatal(1, "%s: %s", status, strerror(errno));
 	if (user) {
 		struct passwd *pw = getpwnam(user);
 

@@ -127,6 +127,19 @@ name_segno(const char *name, uint64_t segsz)
 	return strtoull(log, NULL, 16) * (0x100000000ULL / segsz) + strtoull(seg, NULL, 16);
 }
 
+/* The segment field below 4 GiB / segsz, and the position representable. */
+static int
+name_in_range(const char *name, uint64_t segsz)
+{
+	char log[9], seg[9];
+	uint64_t per = 0x100000000ULL / segsz;
+
+	memcpy(log, name + 8, 8);
+	memcpy(seg, name + 16, 8);
+	log[8] = seg[8] = '\0';
+	return strtoull(seg, NULL, 16) < per && strtoull(log, NULL, 16) < 0xFFFFFFFFULL;
+}
+
 int
 recv_scan(const char *dir, uint64_t segsz, struct recv_file **out, size_t *n, char *why,
     size_t whylen)
@@ -158,6 +171,8 @@ recv_scan(const char *dir, uint64_t segsz, struct recv_file **out, size_t *n, ch
 			}
 			*out = v;
 		}
+		if (!name_in_range(de->d_name, segsz))
+			continue;	/* no segment of this size: not ours to resume from */
 		(*out)[(*n)++] = (struct recv_file){ wal_timeline(de->d_name),
 		    name_segno(de->d_name, segsz), k == WAL_PARTIAL };
 	}

@@ -147,8 +147,11 @@ sync_partial(struct rd *d)
 		return -1;
 	}
 	if (d->dirty) {
+		struct wal_pos now = { d->tli, d->written };
+
 		d->dirty = 0;
-		d->st.flushed = (struct wal_pos){ d->tli, d->written };
+		if (wal_pos_compare(&now, &d->st.flushed) > 0)
+			d->st.flushed = now;
 		status_file(d, 0);
 	}
 	return 0;
@@ -200,8 +203,10 @@ complete(struct rd *d)
 	snprintf(partial, sizeof(partial), "%s.partial", d->fd_name);
 	lr = archland(d->dirfd, partial, d->fd_name, why, sizeof(why));
 	if (lr == ARCHLAND_FAILED) {
-		/* The partial stays: the archive's copy is the one replayed. */
-		log_err("%s: %s", d->fd_name, why);
+		/* The partial stays: the archive's copy is the one replayed.
+		 * Two histories for one segment: said in the status too. */
+		set_state(d, RECV_ERROR, "%s from %s: %s", d->fd_name, d->st.primary, why);
+		d->st.state = RECV_STREAMING;	/* the stream itself goes on */
 	} else {
 		unlinkat(d->dirfd, partial, 0);
 	}
@@ -222,7 +227,17 @@ open_partial(struct rd *d, uint64_t segno)
 
 	wal_name(d->tli, segno, d->segsz, d->fd_name, sizeof(d->fd_name));
 	snprintf(partial, sizeof(partial), "%s.partial", d->fd_name);
-	d->fd = openat(d->dirfd, partial, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* A new name is durable only once its directory is fsynced, before
+	 * anything in it is acknowledged. */
+	d->fd = openat(d->dirfd, partial, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (d->fd != -1 && fsync(d->dirfd) == -1) {
+		set_state(d, RECV_ERROR, "fsync %s: %s", d->c->archive_dir, strerror(errno));
+		close_partial(d);
+		return -1;
+	}
+	if (d->fd == -1 && errno == EEXIST)
+		d->fd = openat(d->dirfd, partial, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	errno = 0;
 	if (d->fd == -1 || fstat(d->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    ((uint64_t)st.st_size != d->segsz && ftruncate(d->fd, (off_t)d->segsz) == -1)) {
 		set_state(d, RECV_ERROR, "%s/%s: %s", d->c->archive_dir, partial,
@@ -289,7 +304,7 @@ command(struct rd *d, const char *sql, ExecStatusType want)
 static int
 history(struct rd *d, uint32_t tli, struct tlhist *h)
 {
-	char sql[64], tmp[96], why[512];
+	char sql[64], tmp[96], why[512], want[32];
 	const char *name, *text;
 	PGresult *r;
 	int fd, rc = -1;
@@ -298,8 +313,9 @@ history(struct rd *d, uint32_t tli, struct tlhist *h)
 	snprintf(sql, sizeof(sql), "TIMELINE_HISTORY %" PRIu32, tli);
 	if ((r = command(d, sql, PGRES_TUPLES_OK)) == NULL)
 		return -1;
+	snprintf(want, sizeof(want), "%08" PRIX32 ".history", tli);
 	if (PQntuples(r) != 1 || PQnfields(r) != 2 ||
-	    wal_kind(name = PQgetvalue(r, 0, 0)) != WAL_HISTORY ||
+	    strcmp(name = PQgetvalue(r, 0, 0), want) != 0 ||
 	    (len = (size_t)PQgetlength(r, 0, 1)) > TLHIST_FILE_MAX) {
 		set_state(d, RECV_ERROR, "%s: not a timeline history", sql);
 		goto out;
@@ -429,7 +445,10 @@ start_streaming(struct rd *d, const struct wal_pos *at)
 	PQclear(r);
 	d->tli = at->tli;
 	d->written = at->lsn;
-	d->st.flushed = *at;
+	/* The status keeps what is durable from before (the segment is
+	 * streamed again from its start, the same bytes). */
+	if (wal_pos_compare(&d->st.flushed, at) < 0)
+		d->st.flushed = *at;
 	set_state(d, RECV_STREAMING, "from %s", d->st.primary);
 	return 0;
 }

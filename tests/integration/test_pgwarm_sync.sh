@@ -103,9 +103,12 @@ log "standby died: a commit waited $waited ms, then sync degraded; it returned a
 
 # --- sync=off: the crash loses at most what was not streamed yet.
 node_exec 3 crm_resource -r pg -p sync -v off >/dev/null || fail "sync=off"
-wait_for 120 "restarted with sync=off" all_up
+# A changed parameter restarts the clone: its new primary says off.
+primary_sync_off() { local n; n=$(pnum); [ -n "$n" ] && sync_is "$n" off; }
+wait_for 120 "restarted with sync=off" primary_sync_off
+wait_for 120 "the standby after the restart" all_up
 p=$(pnum); s=$((3 - p))
-wait_for 30 "sync off" sync_is "$p" off
+[ -z "$(sync_attr "$s")" ] || fail "the standby node$s still shows pgwarm-pg-sync=$(sync_attr "$s")"
 wait_for 30 "node$s's receiver streaming" streaming_to "$p" "$s"
 ack=$PGW/ack.async
 : >"$ack"

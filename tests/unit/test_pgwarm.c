@@ -723,6 +723,24 @@ START_TEST(archive_rule)
 		snprintf(aside, sizeof(aside), "%s/%s", tmp, at + 8);
 		ck_assert_int_eq(access(aside, F_OK), 0);
 	}
+	/* The primary ships its partial compressed where the stream wrote
+	 * it plain: it lands, the plain one goes (it held a prefix). */
+	{
+		struct buf z = BUF_INIT;
+		char plain[64], lz[80];
+
+		snprintf(plain, sizeof(plain), "%s.partial", "000000010000000000000007");
+		snprintf(lz, sizeof(lz), "%s.lz4", plain);
+		put(plain, "GG\0\0", 4);
+		ck_assert_int_eq(lz4file_compress(&z, "GGHH", 4), 0);
+		put("t7", z.data, z.len);
+		buf_free(&z);
+		ck_assert_int_eq(archland(dir, "t7", lz, why, sizeof(why)), ARCHLAND_REPLACED);
+		snprintf(path, sizeof(path), "%s/%s", tmp, plain);
+		ck_assert_int_eq(access(path, F_OK), -1);
+		snprintf(path, sizeof(path), "%s/%s", tmp, lz);
+		ck_assert_int_eq(access(path, F_OK), 0);
+	}
 	/* A symlink planted under the name is never followed. */
 	snprintf(path, sizeof(path), "%s/000000010000000000000006", tmp);
 	ck_assert_int_eq(symlink("/etc/passwd", path), 0);
