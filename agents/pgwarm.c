@@ -1838,7 +1838,7 @@ replay_archive(struct ocf_rsc *r, long budget_ms, const struct wal_pos *target,
 		if (done && (newest[0] == '\0' || pos_reached(pos, newest, segsz)) &&
 		    (v = judge(r, pos, why, whylen)) <= ELECT_TIED)
 			return v;
-		if (target && !done && clock_ms() - woke >= 250) {
+		if (target && !done && clock_ms() - woke >= 100) {
 			woke = clock_ms();
 			if (w->woke == 0)
 				*w = (struct stream_wait){ woke, *pos };

@@ -15,6 +15,10 @@ H=$LAB_DIR/helpers
 mkdir -p "$H" "$LAB_DIR/root"
 cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore \
 	"$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-receive "$H/"
+# Shipping only: stream=on must say pgwarm-receive is missing.
+mkdir -p "$LAB_DIR/helpers-norecv"
+cp "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-archive "$TOP_BUILDDIR"/helpers/pgwarm/pgwarm-restore \
+	"$LAB_DIR/helpers-norecv/"
 cp "$agent" "$LAB_DIR/root/"
 agent=$LAB_DIR/root/$(basename "$agent")	# ocf-tester runs it as nobody too: not from a 0700 /root
 chown postgres: "$SSH_KEY" "$KNOWN_HOSTS"
@@ -137,5 +141,5 @@ ocft_run "$(dirname "$0")/../ocft/pgwarm" -e "s|@AGENT_ROOT@|$LAB_DIR/root|" \
 	-e "s|@PGDATA@|$O/data|" -e "s|@PGHOST@|$O/run|" -e "s|@PGPORT@|$PORT|" \
 	-e "s|@ARCHIVE@|$O/archive|" -e "s|@NODES@|$me=127.0.0.1 peer=127.0.0.1:$SSHD_PORT|" \
 	-e "s|@KEY@|$SSH_KEY|" -e "s|@KNOWN_HOSTS@|$KNOWN_HOSTS|" -e "s|@HELPERS@|$H|" \
-	-e "s|@LOGFILE@|$O/postgres.log|"
+	-e "s|@LOGFILE@|$O/postgres.log|" -e "s|@HELPERS_NORECV@|$LAB_DIR/helpers-norecv|"
 log "PASS"
