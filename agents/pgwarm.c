@@ -49,6 +49,7 @@
 #include "../helpers/pgwarm/lz4file.h"
 #include "../helpers/pgwarm/pgctl.h"
 #include "../helpers/pgwarm/recvctl.h"
+#include "../helpers/pgwarm/replay.h"
 #include "../helpers/pgwarm/tlhist.h"
 #include "../helpers/pgwarm/wal.h"
 
@@ -1747,35 +1748,6 @@ pos_reached(const struct wal_pos *pos, const char *seg, uint64_t segsz)
 	return wal_pos_cmp(name, seg) >= 0;
 }
 
-/* Has replay applied what the stream flushed (target)? The stream may end
- * inside a record, which replay never reaches: replay that moved since the
- * startup process was first woken (it read the partial) and then holds
- * still within target's segment is done too, and so is one that holds
- * still 2 s after the wake (a partial with no whole record in it). Holding
- * still before the wake means nothing: it was waiting for the segment. */
-struct stream_wait {
-	long		 woke;		/* first wake, 0: none yet */
-	struct wal_pos	 at_wake;
-};
-
-enum replayed { REPLAY_NOT_YET, REPLAY_AT_END, REPLAY_GAVE_UP };
-
-static enum replayed
-replayed_stream(const struct stream_wait *w, const struct wal_pos *pos,
-    const struct wal_pos *target, int still, uint64_t segsz)
-{
-	if (target->tli && wal_pos_compare(pos, target) >= 0)
-		return REPLAY_AT_END;
-	if (w->woke == 0 || still < 3)
-		return REPLAY_NOT_YET;
-	/* Unknown target (a receiver that restarted without streaming
-	 * again): replay that moved and stopped read all the partial has. */
-	if (wal_pos_compare(pos, &w->at_wake) > 0 && (target->tli == 0 ||
-	    (pos->tli == target->tli && target->lsn - pos->lsn < segsz)))
-		return REPLAY_AT_END;
-	return clock_ms() - w->woke > 2000 ? REPLAY_GAVE_UP : REPLAY_NOT_YET;
-}
-
 /* Waits until replay has applied the newest segment in archive_dir, and
  * with a stream (target: what the receiver flushed) its partial too, else
  * holds still, and no other node's record is ahead (a demoted primary's
@@ -1798,14 +1770,14 @@ wake_startup(struct ocf_rsc *r)
 
 static enum elect_verdict
 replay_archive(struct ocf_rsc *r, long budget_ms, const struct wal_pos *target,
-    struct stream_wait *sw, struct wal_pos *pos, char *why, size_t whylen)
+    struct replay_wait *sw, struct wal_pos *pos, char *why, size_t whylen)
 {
 	char newest[64];
 	struct wal_pos last = { 0, 0 };
 	long deadline = clock_ms() + budget_ms, poll_us = target ? 20000 : 300000;
 	enum elect_verdict v = ELECT_UNKNOWN;
 	uint64_t segsz = wal_segsz(r);
-	struct stream_wait none = { 0, { 0, 0 } }, *w = sw ? sw : &none;
+	struct replay_wait none = { 0, { 0, 0 } }, *w = sw ? sw : &none;
 	long woke = w->woke;
 	int still = 0, done = 0;
 
@@ -1818,7 +1790,7 @@ replay_archive(struct ocf_rsc *r, long budget_ms, const struct wal_pos *target,
 		archive_scan(r, newest, sizeof(newest));
 		if (target == NULL) {
 			done = still >= 3;
-		} else switch (replayed_stream(w, pos, target, still, segsz)) {
+		} else switch (replay_stream_done(w, pos, target, still, segsz, clock_ms())) {
 		case REPLAY_NOT_YET:
 			done = 0;
 			break;
@@ -1841,7 +1813,7 @@ replay_archive(struct ocf_rsc *r, long budget_ms, const struct wal_pos *target,
 		if (target && !done && clock_ms() - woke >= 100) {
 			woke = clock_ms();
 			if (w->woke == 0)
-				*w = (struct stream_wait){ woke, *pos };
+				*w = (struct replay_wait){ woke, *pos };
 			wake_startup(r);
 		}
 		usleep(poll_us);
@@ -1978,8 +1950,8 @@ pgwarm_promote(struct ocf_rsc *r)
 	struct wal_pos at;
 	struct recv_status st;
 	enum elect_verdict v;
-	long deadline, t0 = clock_ms();
-	struct stream_wait sw = { 0, { 0, 0 } };
+	long deadline, t0 = clock_ms(), t_checks, t_replayed, t_pg;
+	struct replay_wait sw = { 0, { 0, 0 } };
 	int other, streamed = 0;
 
 	switch (role(r, why, sizeof(why))) {
@@ -2019,8 +1991,10 @@ pgwarm_promote(struct ocf_rsc *r)
 		ocf_promotion_set(r, OCF_SCORE_NEVER);
 		return ocf_fail(OCF_ERR_GENERIC, "refusing to promote: %s", why);
 	}
+	t_checks = clock_ms();
 	v = replay_archive(r, PROMOTE_WAIT_MS, streamed ? &st.flushed : NULL, &sw, &at,
 	    compared, sizeof(compared));
+	t_replayed = clock_ms();
 	streamed = streamed && st.flushed.tli != 0;
 	if (v > ELECT_TIED || follow_check(r, &at, why, sizeof(why)) == FOLLOW_DIVERGED) {
 		promote_abort(r);
@@ -2053,6 +2027,7 @@ pgwarm_promote(struct ocf_rsc *r)
 			    ocf_str(r, P_LOGFILE));
 		else
 			usleep(20000);
+	t_pg = clock_ms();
 	if (signal_file(r, RECV_PROMOTING, 0, why, sizeof(why)) == -1)
 		log_warn("%s", why);
 	if (ocf_bool(r, P_STREAM)) {	/* a primary has no receiver */
@@ -2065,8 +2040,10 @@ pgwarm_promote(struct ocf_rsc *r)
 	checkpoint_soon(r);
 	ocf_promotion_set(r, SCORE_BEST);
 	held_publish(r, NULL, NULL);
-	log_info("promoted at %s in %ld ms%s", pos, clock_ms() - t0,
-	    streamed ? " (the stream's partial replayed first)" : "");
+	log_info("promoted at %s in %ld ms%s (checks %ld, replay %ld, pg_promote %ld, "
+	    "after %ld)", pos, clock_ms() - t0, streamed ? ", the stream's partial replayed "
+	    "first" : "", t_checks - t0, t_replayed - t_checks, t_pg - t_replayed,
+	    clock_ms() - t_pg);
 	return OCF_SUCCESS;
 }
 

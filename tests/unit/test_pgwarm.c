@@ -21,6 +21,7 @@
 #include "../../helpers/pgwarm/pgctl.h"
 #include "../../helpers/pgwarm/lz4file.h"
 #include "../../helpers/pgwarm/recv.h"
+#include "../../helpers/pgwarm/replay.h"
 #include "../../helpers/pgwarm/ship.h"
 #include "../../helpers/pgwarm/wal.h"
 #include "../../helpers/pgwarm/wire.h"
@@ -751,6 +752,40 @@ START_TEST(archive_rule)
 }
 END_TEST
 
+/* When a promotion may go on: never before the startup process was woken
+ * and moved, never claiming a stream end on another timeline. */
+START_TEST(replay_done)
+{
+	const uint64_t seg = 16 << 20;
+	struct replay_wait none = { 0, { 0, 0 } }, w = { 1000, { 2, 0x5000000 } };
+	struct wal_pos target = { 2, 0x5000400 }, unknown = { 0, 0 };
+	struct wal_pos waiting = { 2, 0x5000000 }, moved = { 2, 0x50003F0 }, reached = { 2, 0x5000400 };
+	struct wal_pos other_tli = { 3, 0x5000400 };
+
+	ck_assert_int_eq(replay_stream_done(&none, &reached, &target, 0, seg, 0), REPLAY_AT_END);
+	/* Still, but before any wake: it was waiting for the segment. */
+	ck_assert_int_eq(replay_stream_done(&none, &waiting, &target, 50, seg, 99999),
+	    REPLAY_NOT_YET);
+	/* Woken, not moved, still: not yet, until 2 s passed. */
+	ck_assert_int_eq(replay_stream_done(&w, &waiting, &target, 10, seg, 1500), REPLAY_NOT_YET);
+	ck_assert_int_eq(replay_stream_done(&w, &waiting, &target, 10, seg, 3001), REPLAY_GAVE_UP);
+	/* Moved and holding still short of the end (a record cut by the
+	 * stream's end): at the end, within the segment only. */
+	ck_assert_int_eq(replay_stream_done(&w, &moved, &target, 1, seg, 1100), REPLAY_NOT_YET);
+	ck_assert_int_eq(replay_stream_done(&w, &moved, &target, 3, seg, 1100), REPLAY_AT_END);
+	{
+		struct wal_pos far = { 2, 0x5000400 + 2 * seg };
+
+		ck_assert_int_eq(replay_stream_done(&w, &moved, &far, 3, seg, 1100), REPLAY_NOT_YET);
+	}
+	/* A target on another timeline is never claimed by movement. */
+	ck_assert_int_eq(replay_stream_done(&w, &moved, &other_tli, 3, seg, 1100), REPLAY_NOT_YET);
+	/* Unknown target: moved and still is the end of the partial. */
+	ck_assert_int_eq(replay_stream_done(&w, &moved, &unknown, 3, seg, 1100), REPLAY_AT_END);
+	ck_assert_int_eq(replay_stream_done(&w, &waiting, &unknown, 3, seg, 1100), REPLAY_NOT_YET);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -774,6 +809,7 @@ suite(void)
 	tcase_add_test(tc, recv_start);
 	tcase_add_test(tc, recv_status_text);
 	tcase_add_test(tc, archive_rule);
+	tcase_add_test(tc, replay_done);
 	suite_add_tcase(s, tc);
 	return s;
 }
