@@ -168,6 +168,7 @@ struct pgw {
 	char		 attr_rec[200], attr_failed[200], attr_last[200], attr_lag[200];
 	char		 attr_held[200], attr_sync[200], attr_recv[200], attr_rlag[200];
 	char		 receive_prog[PATH_MAX], conf_path[PATH_MAX];
+	char		 sync_promoted[16];	/* what promote set: on, degraded */
 	struct recvctl	 recv;
 	uint64_t	 segsz;		/* wal_segment_size, once known (wal_segsz) */
 };
@@ -1640,10 +1641,29 @@ sync_manage(struct ocf_rsc *r, int promoted)
 		if (promoted && q(r, "alter system reset synchronous_standby_names", out,
 		    sizeof(out), why, sizeof(why)) == 0)
 			q(r, "select pg_reload_conf()", out, sizeof(out), why, sizeof(why));
-		sync_publish(r, "off");
+		else if (!promoted)
+			sync_publish(r, "off");
 		return;
 	}
 	sync_names(r, &value, &in);
+	if (promoted) {
+		/* Still a standby: no receiver is connected yet. Synchronous
+		 * when another node is there to connect; the attribute follows
+		 * (after_promotion). */
+		want = others_online(r);
+		if (want)
+			close(open(seen, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+		else
+			unlink(seen);	/* a lone primary: asynchronous from the start */
+		snprintf(P(r)->sync_promoted, sizeof(P(r)->sync_promoted), "%s",
+		    want ? "on" : "degraded");
+		if (sync_set(r, want ? buf_str(&value) : "", why, sizeof(why)) == -1)
+			log_err("synchronous_standby_names at promotion: %s", why);
+		else if (!want)
+			log_warn("promoted with no other node online: commits do not wait for a "
+			    "standby (sync degraded) until one connects");
+		goto out;
+	}
 	/* Connected and answering: a receiver that stopped replying (stopped,
 	 * wedged on a full disk) holds commits as surely as none. It reports
 	 * every second. */
@@ -1658,10 +1678,8 @@ sync_manage(struct ocf_rsc *r, int promoted)
 	}
 	*cnt++ = '\0';
 	connected = strtol(cnt, NULL, 10) > 0;
-	if (connected || (promoted && others_online(r)))
+	if (connected)
 		close(open(seen, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-	else if (promoted)
-		unlink(seen);	/* a lone primary: asynchronous from the start */
 	want = connected || (stat(seen, &st) == 0 &&
 	    time(NULL) - st.st_mtime < ocf_int(r, P_SYNC_TIMEOUT));
 	if (want && strcmp(out, buf_str(&value)) != 0) {
@@ -1890,15 +1908,19 @@ mark_unarchived(struct ocf_rsc *r, const struct wal_pos *at, uint64_t segsz)
 		    "ships them after the promotion", why, j.from);
 }
 
-/* A checkpoint run by a detached child: the action does not wait for it. */
+/* What a new primary does that nothing waits for, in a detached child:
+ * a checkpoint (pg_control shows the new timeline only after one, and that
+ * is what the others read; a rewind from here asks for its own first), and
+ * the standby's attributes go. The action returns meanwhile. */
 static void
-checkpoint_soon(struct ocf_rsc *r)
+after_promotion(struct ocf_rsc *r)
 {
 	char out[16], why[512];
 	pid_t pid = fork();
+	int fd;
 
 	if (pid == -1) {
-		log_warn("checkpoint after promotion: fork: %s", strerror(errno));
+		log_warn("after the promotion: fork: %s", strerror(errno));
 		return;
 	}
 	if (pid > 0) {
@@ -1908,8 +1930,19 @@ checkpoint_soon(struct ocf_rsc *r)
 	setsid();
 	if (fork() != 0)
 		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {	/* not Pacemaker's pipes */
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
 	if (q(r, "checkpoint", out, sizeof(out), why, sizeof(why)) == -1)
 		log_warn("checkpoint after promotion: %s", why);
+	if (ocf_bool(r, P_STREAM)) {	/* a primary has no receiver */
+		ocf_attr_delete(P(r)->attr_recv);
+		ocf_attr_delete(P(r)->attr_rlag);
+	}
+	held_publish(r, NULL, NULL);
+	sync_publish(r, ocf_bool(r, P_SYNC) ? P(r)->sync_promoted : "off");
 	_exit(0);
 }
 
@@ -2030,16 +2063,8 @@ pgwarm_promote(struct ocf_rsc *r)
 	t_pg = clock_ms();
 	if (signal_file(r, RECV_PROMOTING, 0, why, sizeof(why)) == -1)
 		log_warn("%s", why);
-	if (ocf_bool(r, P_STREAM)) {	/* a primary has no receiver */
-		ocf_attr_delete(P(r)->attr_recv);
-		ocf_attr_delete(P(r)->attr_rlag);
-	}
-	/* pg_control shows the new timeline only after a checkpoint (what
-	 * the others see of it): one is asked for, not waited for; a rewind
-	 * from here asks for its own first. */
-	checkpoint_soon(r);
 	ocf_promotion_set(r, SCORE_BEST);
-	held_publish(r, NULL, NULL);
+	after_promotion(r);
 	log_info("promoted at %s in %ld ms%s (checks %ld, replay %ld, pg_promote %ld, "
 	    "after %ld)", pos, clock_ms() - t0, streamed ? ", the stream's partial replayed "
 	    "first" : "", t_checks - t0, t_replayed - t_checks, t_pg - t_replayed,
