@@ -93,8 +93,9 @@ static const struct ocf_param params[] = {
 	  "System user", "The user that owns the data directory and runs the server." },
 	{ "archive_dir", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, ocf_v_abs_path,
 	  "WAL archive", "Where the other nodes' primaries deliver WAL segments on this node, "
-	  "and where this node's standby restores from; the same path on every node, "
-	  "writable by ssh_user." },
+	  "and where this node's standby restores from (and its receiver streams into, "
+	  "stream=on); the same path on every node, owned by system_user and writable by "
+	  "ssh_user too when it is another user. Not created by the agent." },
 	{ "nodes", OCF_STRING, OCF_P_REQUIRED, NULL, 0, 0, ocf_v_nodes,
 	  "Nodes", "Every node of the clone, space-separated name=address[:sshport]; name as "
 	  "crm_node -n prints it. The primary ships to all the others; the address is also "
@@ -121,7 +122,8 @@ static const struct ocf_param params[] = {
 	  "there, and the agent's exit reasons point to it. Created by the server's user "
 	  "(system_user); its directory is created (owned by system_user) when missing." },
 	{ "helpers", OCF_STRING, 0, PGWARM_BINDIR, 0, 0, ocf_v_dir,
-	  "Helper directory", "Where pgwarm-archive and pgwarm-restore are, on every node." },
+	  "Helper directory", "Where pgwarm-archive, pgwarm-restore and pgwarm-receive are, on "
+	  "every node." },
 	{ "unfenced_promote", OCF_BOOLEAN, 0, "false", 0, 0, NULL,
 	  "Promote without fencing", "Only for a 2-node cluster run with stonith-enabled=false: "
 	  "whether a standby may be promoted while its peer is gone. Both halves of a 2-node "
@@ -136,21 +138,29 @@ static const struct ocf_param params[] = {
 	  "fsynced before it is acknowledged; a completed segment lands under its name by "
 	  "the archive's never-overwrite rule), so a crash of the primary loses only what "
 	  "had not reached a standby yet; promote replays the newest partial first. Needs a "
-	  "replication line for system_user in every node's pg_hba.conf and archive_dir "
-	  "writable by system_user. WAL shipping stays as the second path. off: shipping "
-	  "only (a crash loses the unarchived tail of the current segment)." },
+	  "replication line for system_user in every node's pg_hba.conf (database "
+	  "'replication'; a password, if the method wants one, in system_user's ~/.pgpass), "
+	  "listen_addresses covering the nodes= address, and a free max_wal_senders slot per "
+	  "standby. WAL shipping stays as the second path. After setup crm_mon -A shows "
+	  "pgwarm-RSC-receive=streaming on each standby: a receiver that is refused or "
+	  "failing only says so there and in the log, the standby itself stays healthy. "
+	  "off: shipping only (a crash loses the unarchived tail of the current segment)." },
 	{ "sync", OCF_BOOLEAN, 0, "off", 0, 0, NULL,
 	  "Synchronous commit", "on (with stream=on): the primary keeps synchronous_standby_names "
 	  "= ANY 1 (the other nodes' names) through ALTER SYSTEM, so a commit returns only once "
-	  "one standby's receiver has it on disk: zero acknowledged commits lost on a crash. "
+	  "one standby's receiver has it on disk: zero acknowledged commits lost on a crash "
+	  "(synchronous_commit on or remote_write; remote_apply never returns, a receiver "
+	  "applies nothing). "
 	  "off: the agent resets the setting (ALTER SYSTEM RESET) at promotion and the "
 	  "stream is asynchronous. Node attribute pgwarm-RSC-sync: on, degraded or off." },
 	{ "sync_timeout", OCF_INTEGER, 0, "10", 1, 86400, NULL,
-	  "Synchronous timeout (s)", "With sync=on: when no receiver has been connected for "
-	  "this long, the primary's monitor drops to asynchronous commit (logged, "
+	  "Synchronous timeout (s)", "With sync=on: when no receiver has been connected and "
+	  "replying for this long, the primary's monitor drops to asynchronous commit (logged, "
 	  "pgwarm-RSC-sync=degraded) so a lone primary keeps serving, and returns to "
 	  "synchronous as soon as one is back. Commits wait meanwhile: up to this plus the "
-	  "promoted monitor's interval. A promotion with no other node online starts degraded." },
+	  "promoted monitor's interval, on every standby loss; with the monitors paused "
+	  "(maintenance mode) they wait until a receiver is back. A promotion with no other "
+	  "node online starts degraded." },
 	{ NULL }
 };
 
