@@ -67,6 +67,15 @@ lab_bin() {
 	echo "$LAB_DIR/bin"
 }
 
+# lab_random_seed VAR: seeds $RANDOM from $VAR when it is set (a replay),
+# else at random, and says which (LAB_SEED), so a randomised test can be
+# run again.
+lab_random_seed() {
+	LAB_SEED=${!1:-$RANDOM}
+	RANDOM=$LAB_SEED
+	log "random seed $LAB_SEED ($1=$LAB_SEED replays it)"
+}
+
 # wait_for SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local limit=$1 what=$2 start

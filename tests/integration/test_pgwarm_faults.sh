@@ -19,9 +19,7 @@
 lab_init
 . "$(dirname "$0")/pgwarm_lab.sh"
 rounds=${PGWARM_FAULT_ROUNDS:-20}
-seed=${PGWARM_FAULT_SEED:-$RANDOM}
-RANDOM=$seed
-log "random seed $seed (PGWARM_FAULT_SEED=$seed replays it)"
+lab_random_seed PGWARM_FAULT_SEED
 pgw_lab 3
 pgw_admin_seed "$((RANDOM % 3 + 1))" 3
 pgw_configure 3
@@ -144,4 +142,4 @@ done
 for ev in "${!k_rounds[@]}"; do
 	echo "RESULT pgwarm_faults_total event=$ev rounds=${k_rounds[$ev]} acked=${k_acked[$ev]} lost=${k_lost[$ev]}"
 done
-log "$rounds rounds (seed $seed): never two primaries, nothing lost on switchovers and restarts"
+log "$rounds rounds (seed $LAB_SEED): never two primaries, nothing lost on switchovers and restarts"

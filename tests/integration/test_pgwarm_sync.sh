@@ -16,9 +16,7 @@
 lab_init
 . "$(dirname "$0")/pgwarm_lab.sh"
 rounds=${PGWARM_SYNC_ROUNDS:-4}
-seed=${PGWARM_SYNC_SEED:-$RANDOM}
-RANDOM=$seed
-log "random seed $seed (PGWARM_SYNC_SEED=$seed replays it)"
+lab_random_seed PGWARM_SYNC_SEED
 pgw_lab 3
 pgw_admin_seed "$((RANDOM % 2 + 1))" 2
 PGW_PARAMS="stream=on sync=on sync_timeout=4" pgw_configure 2
