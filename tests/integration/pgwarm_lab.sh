@@ -206,6 +206,18 @@ writer() {
 	done
 }
 
+# writer_round NODE R: a writer on NODE from id R*100000, every id it got
+# acknowledged in ACK ($PGW/ack.R), its pid in WPID; returns after a random
+# 1.0-1.9 s of writes, START the time then (where the round's fault begins).
+writer_round() {
+	ACK=$PGW/ack.$2
+	: >"$ACK"
+	writer "$1" $(($2 * 100000)) "$ACK" &
+	WPID=$!
+	sleep "1.$((RANDOM % 10))"
+	START=$(date +%s%N)
+}
+
 # missing_on NODE FILE: the acknowledged ids of FILE that NODE lacks, as
 # "COUNT FIRST tail|HOLES": a crash may lose what was not yet archived (a
 # tail), never a row acknowledged before one that was kept.

@@ -54,12 +54,8 @@ for r in $(seq 1 "$rounds"); do
 	[ -n "$p" ] || fail "round $r: no primary"
 	events=(kill_node kill_postmaster switchover restart)
 	ev=${events[$((RANDOM % 4))]}
-	ack=$PGW/ack.$r
-	: >"$ack"
-	writer "$p" $((r * 100000)) "$ack" &
-	wpid=$!
-	sleep "1.$((RANDOM % 10))"
-	start=$(date +%s%N)
+	writer_round "$p" "$r"
+	ack=$ACK wpid=$WPID start=$START
 	detail=
 	case $ev in
 	kill_node)

@@ -55,12 +55,8 @@ for r in $(seq 1 "$rounds"); do
 	[ -n "$p" ] || fail "round $r: no primary"
 	s=$((3 - p))
 	wait_for 60 "round $r: sync on" sync_is "$p" on
-	ack=$PGW/ack.$r
-	: >"$ack"
-	writer "$p" $((r * 100000)) "$ack" &
-	wpid=$!
-	sleep "1.$((RANDOM % 10))"
-	start=$(date +%s%N)
+	writer_round "$p" "$r"
+	ack=$ACK wpid=$WPID start=$START
 	cluster_node_kill "$p"
 	wait "$wpid" 2>/dev/null
 	wait_for 90 "round $r: node$s writable" writable "$r"
