@@ -854,33 +854,43 @@ repair_hint(struct ocf_rsc *r, enum follow f)
 	    "--source-server) or re-seed it (pg_basebackup), then crm resource cleanup";
 }
 
-/* Why this standby's score is withheld, as the transient node attribute
- * pgwarm-RSC-not-promotable that crm_mon -A shows: with no promote called
- * there is no exit reason to show. NULL why: promotable (or only behind),
- * the attribute goes. What was published is kept in HA_RSCTMP (which a
- * reboot clears, as it clears the attribute): attrd is asked only when it
- * changes, not on every monitor. */
+/* A transient node attribute, published only when its text changes: what
+ * was published is kept in HA_RSCTMP as note (a reboot clears both), so
+ * attrd is not asked on every monitor. NULL v: the attribute goes, if it
+ * was published. */
 static void
-held_publish(struct ocf_rsc *r, const char *what, const char *why)
+attr_publish(struct ocf_rsc *r, const char *attr, const char *note, const char *v)
 {
-	char v[512], path[PATH_MAX];
+	char path[PATH_MAX];
 	struct buf was = BUF_INIT, now = BUF_INIT;
 
-	ocf_rsctmp_path(r, "held", path, sizeof(path));
-	buf_read_file(&was, path, sizeof(v));
-	if (why == NULL) {
-		if (was.len && ocf_attr_delete(P(r)->attr_held) == OCF_SUCCESS)
+	ocf_rsctmp_path(r, note, path, sizeof(path));
+	buf_read_file(&was, path, 1024);
+	if (v == NULL) {
+		if (was.len && ocf_attr_delete(attr) == OCF_SUCCESS)
 			unlink(path);
-	} else {
-		/* bounded: attrd values are for reading at a glance */
-		snprintf(v, sizeof(v), "%.60s%s%.400s", what ? what : "", what ? ": " : "", why);
+	} else if (strcmp(buf_str(&was), v) != 0 && ocf_attr_set(attr, v) == OCF_SUCCESS) {
 		buf_puts(&now, v);
-		if (strcmp(buf_str(&was), v) != 0 && ocf_attr_set(P(r)->attr_held, v) ==
-		    OCF_SUCCESS && buf_write_file(&now, path, 0600) == -1)
+		if (buf_write_file(&now, path, 0600) == -1)
 			log_warn("%s: %s", path, strerror(errno));
 	}
 	buf_free(&was);
 	buf_free(&now);
+}
+
+/* Why this standby's score is withheld, as the transient node attribute
+ * pgwarm-RSC-not-promotable that crm_mon -A shows: with no promote called
+ * there is no exit reason to show. NULL why: promotable (or only behind),
+ * the attribute goes. */
+static void
+held_publish(struct ocf_rsc *r, const char *what, const char *why)
+{
+	char v[512];
+
+	/* bounded: attrd values are for reading at a glance */
+	if (why)
+		snprintf(v, sizeof(v), "%.60s%s%.400s", what ? what : "", what ? ": " : "", why);
+	attr_publish(r, P(r)->attr_held, "held", why ? v : NULL);
 }
 
 /* The receiver's state and lag as node attributes; a receiver that died is
@@ -898,16 +908,16 @@ receiver_publish(struct ocf_rsc *r, struct wal_pos *mine)
 	receiver_up(r, 1);
 	/* Only the running receiver's own word counts. */
 	if (recvctl_status(&P(r)->recv, &st) == -1 || st.pid != recvctl_pid(&P(r)->recv)) {
-		ocf_attr_set(P(r)->attr_recv, "unknown");
+		attr_publish(r, P(r)->attr_recv, "receive", "unknown");
 		return;
 	}
 	if (st.state == RECV_STREAMING)
-		ocf_attr_set(P(r)->attr_recv, "streaming");
+		attr_publish(r, P(r)->attr_recv, "receive", "streaming");
 	else {
 		char v[300];
 
 		snprintf(v, sizeof(v), "%s: %.250s", recv_state_name(st.state), st.reason);
-		ocf_attr_set(P(r)->attr_recv, v);
+		attr_publish(r, P(r)->attr_recv, "receive", v);
 		if (st.state == RECV_REFUSED || st.state == RECV_ERROR)
 			log_warn("pgwarm-receive %s", v);
 	}
@@ -1607,17 +1617,7 @@ sync_set(struct ocf_rsc *r, const char *value, char *why, size_t whylen)
 static void
 sync_publish(struct ocf_rsc *r, const char *v)
 {
-	char path[PATH_MAX];
-	struct buf was = BUF_INIT, now = BUF_INIT;
-
-	ocf_rsctmp_path(r, "sync", path, sizeof(path));
-	buf_read_file(&was, path, 64);
-	if (strcmp(buf_str(&was), v) != 0 && ocf_attr_set(P(r)->attr_sync, v) == OCF_SUCCESS) {
-		buf_puts(&now, v);
-		buf_write_file(&now, path, 0600);
-	}
-	buf_free(&was);
-	buf_free(&now);
+	attr_publish(r, P(r)->attr_sync, "sync", v);
 }
 
 /* A primary's sync state means nothing once it is not one. */
@@ -1628,9 +1628,7 @@ sync_forget(struct ocf_rsc *r)
 
 	ocf_rsctmp_path(r, "sync-seen", path, sizeof(path));
 	unlink(path);
-	ocf_rsctmp_path(r, "sync", path, sizeof(path));
-	if (access(path, F_OK) == 0 && ocf_attr_delete(P(r)->attr_sync) == OCF_SUCCESS)
-		unlink(path);
+	sync_publish(r, NULL);
 }
 
 /* On the primary (DESIGN.md §4b): sync=on keeps the receivers synchronous
@@ -1948,7 +1946,7 @@ after_promotion(struct ocf_rsc *r)
 	if (q(r, "checkpoint", out, sizeof(out), why, sizeof(why)) == -1)
 		log_warn("checkpoint after promotion: %s", why);
 	if (ocf_bool(r, P_STREAM)) {	/* a primary has no receiver */
-		ocf_attr_delete(P(r)->attr_recv);
+		attr_publish(r, P(r)->attr_recv, "receive", NULL);
 		ocf_attr_delete(P(r)->attr_rlag);
 	}
 	held_publish(r, NULL, NULL);
